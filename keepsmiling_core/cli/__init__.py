@@ -1,0 +1,1 @@
+"""The ``keepsmiling`` command line: one module per subcommand, dispatched by ``main``."""

@@ -1,0 +1,1 @@
+"""Datasets (MTFL, CelebA, labelled folders), the mouth-crop math, and the crop cache."""

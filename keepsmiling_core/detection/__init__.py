@@ -1,0 +1,1 @@
+"""Offline face + landmark detection (dlib HOG detector + 68-point shape predictor)."""

@@ -1,0 +1,1 @@
+"""Measured quality: smile classifier, edit success, PSNR/SSIM, skin colour shift, KID."""

@@ -1,0 +1,1 @@
+"""The three GAN setups as plain nn.Modules: SimpleGAN, ComplexGAN, SplitGAN."""

@@ -1,0 +1,1 @@
+"""One trainer for every setup, with safetensors checkpoints, resume and progress callbacks."""

@@ -1,0 +1,22 @@
+"""Shared test set-up: headless Qt, single-threaded torch, and the real MTFL data beside the checkout."""
+
+from __future__ import annotations
+
+import os
+
+# pytest-qt aborts without a display; every GUI test runs offscreen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from keepsmiling_core.paths import mtfl_dir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mtfl_root() -> Path:
+    root = mtfl_dir()
+    if not (root / "training.txt").exists():
+        pytest.fail(f"The shared MTFL data is missing at {root}; tests need ../shared/data/MTFL.")
+    return root
