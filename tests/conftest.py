@@ -20,3 +20,9 @@ def mtfl_root() -> Path:
     if not (root / "training.txt").exists():
         pytest.fail(f"The shared MTFL data is missing at {root}; tests need ../shared/data/MTFL.")
     return root
+
+
+# Shared fixtures live beside this file, one module per owner, so parts can grow them independently:
+#   fixtures_data.py   -- small real crop caches built from MTFL (owner: data)
+#   fixtures_models.py -- tiny real trained runs (SplitGAN, ComplexGAN, classifier) (owner: editing)
+pytest_plugins = ["fixtures_data", "fixtures_models"]
