@@ -1,0 +1,73 @@
+"""The feathered mouth mask, in crop space, that decides which pixels an edit may touch.
+
+Why a generous ellipse and not the lip outline alone: a smile moves the mouth corners up and out and
+opens the lips, so the region that changes is larger than the closed mouth it starts from. The lip
+outline (when the detector gave the 20 dlib mouth points) extends the ellipse for wide-open mouths.
+The mask falls to exactly zero before the crop border, so everything outside the crop - and the
+zero part inside it - stays byte-identical after paste-back.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+_SHIFT = 4  # cv2 drawing with 1/16-pixel precision
+
+
+def to_crop(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Map (N, 2) photo points through a (2, 3) photo->crop affine matrix."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    return pts @ np.asarray(matrix, np.float64)[:, :2].T + np.asarray(matrix, np.float64)[:, 2]
+
+
+def mouth_mask(size: int, matrix: np.ndarray, corners: np.ndarray, mouth: np.ndarray | None = None,
+               *, width_scale: float = 1.45, height_scale: float = 0.8, feather: float = 0.12) -> np.ndarray:
+    """Soft mouth mask (size, size) float32 in [0, 1] for one face's crop.
+
+    corners: (2, 2) photo coordinates of the left and right mouth corners (landmarks 3 and 4).
+    mouth: optional (20, 2) dlib mouth points in photo coordinates (outer lip = first 12).
+    width_scale / height_scale: ellipse axes as multiples of the half mouth width.
+    feather: Gaussian sigma of the soft edge, as a fraction of the mouth width.
+    """
+    left, right = to_crop(corners, matrix)
+    centre = (left + right) / 2
+    mouth_width = float(np.linalg.norm(right - left))
+    if not np.isfinite(mouth_width) or mouth_width < 1.0:
+        raise ValueError("mouth corners coincide in the crop; cannot build a mouth mask")
+    angle = float(np.degrees(np.arctan2(right[1] - left[1], right[0] - left[0])))
+    half_w = 0.5 * mouth_width * width_scale
+    half_h = 0.5 * mouth_width * height_scale
+    hard = np.zeros((size, size), np.uint8)
+    if mouth is not None and len(mouth) >= 12:
+        outer = to_crop(np.asarray(mouth)[:12], matrix)
+        centre = outer.mean(axis=0)
+        hull = cv2.convexHull(np.rint(outer * (1 << _SHIFT)).astype(np.int32))
+        hull_img = np.zeros_like(hard)
+        cv2.fillConvexPoly(hull_img, hull, 255, cv2.LINE_AA, _SHIFT)
+        grow = max(1, int(round(0.18 * mouth_width)))
+        hull_img = cv2.dilate(hull_img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        hard = np.maximum(hard, hull_img)
+    cv2.ellipse(hard, (int(round(centre[0] * 16)), int(round(centre[1] * 16))),
+                (int(round(half_w * 16)), int(round(half_h * 16))), angle, 0, 360, 255, -1, cv2.LINE_AA, _SHIFT)
+    soft = hard.astype(np.float32) / 255.0
+    sigma = max(0.5, feather * mouth_width)
+    # Doubling the blurred mask keeps the whole drawn region fully edited and feathers only outside it.
+    soft = 2.0 * cv2.GaussianBlur(soft, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    soft *= _border_window(size)
+    soft[soft < 1.0 / 255.0] = 0.0  # exact zeros: those pixels must come back byte-identical
+    return np.clip(soft, 0.0, 1.0)
+
+
+def _border_window(size: int) -> np.ndarray:
+    """1 inside, ramping to 0 over a small margin at the crop border: no visible seam at the crop edge."""
+    margin = max(2, int(round(size * 0.08)))
+    ramp = np.clip((np.arange(size, dtype=np.float32) + 0.5 - 1.0) / margin, 0.0, 1.0)
+    ramp = np.minimum(ramp, ramp[::-1])
+    return np.outer(ramp, ramp)
+
+
+def skin_weight(mask: np.ndarray) -> np.ndarray:
+    """Where colour matching and ΔE may trust the crop to be skin: away from the (grown) mouth mask."""
+    grown = cv2.dilate((mask > 0.05).astype(np.uint8), np.ones((3, 3), np.uint8))
+    return (1.0 - grown).astype(np.float32)
