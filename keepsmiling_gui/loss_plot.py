@@ -1,0 +1,114 @@
+"""Live loss curves drawn with QPainter.
+
+PySide6-Essentials ships without QtCharts, and a few hundred points per curve need nothing more than a
+polyline: this keeps the app free of an extra plotting dependency.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+PALETTE = [
+    QColor(31, 119, 180),
+    QColor(255, 127, 14),
+    QColor(44, 160, 44),
+    QColor(214, 39, 40),
+    QColor(148, 103, 189),
+    QColor(140, 86, 75),
+    QColor(227, 119, 194),
+    QColor(127, 127, 127),
+]
+MAX_POINTS = 2000  # older points are thinned so painting stays cheap on long runs
+
+
+class LossPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.series: dict[str, list[tuple[float, float]]] = {}
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def clear(self) -> None:
+        self.series.clear()
+        self.update()
+
+    def add_point(self, step: float, losses: dict[str, float]) -> None:
+        for name, value in losses.items():
+            if value is None or not math.isfinite(float(value)):
+                continue
+            points = self.series.setdefault(name, [])
+            points.append((float(step), float(value)))
+            if len(points) > MAX_POINTS:
+                del points[1:-1:2]
+        self.update()
+
+    def _bounds(self) -> tuple[float, float, float, float]:
+        xs = [x for pts in self.series.values() for x, _ in pts]
+        ys = [y for pts in self.series.values() for _, y in pts]
+        x0, x1 = min(xs), max(xs)
+        y0, y1 = min(ys), max(ys)
+        if x1 == x0:
+            x1 = x0 + 1
+        if y1 == y0:
+            y0, y1 = y0 - 0.5, y1 + 0.5
+        pad = (y1 - y0) * 0.05
+        return x0, x1, y0 - pad, y1 + pad
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), self.palette().base())
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        left, right, top, bottom = metrics.horizontalAdvance("-00.000") + 8, 10, 8, metrics.height() + 8
+        plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
+        text_colour = self.palette().text().color()
+        painter.setPen(QPen(text_colour.lighter(200) if text_colour.lightness() < 128 else text_colour, 1))
+        painter.drawRect(plot)
+        if not any(self.series.values()):
+            painter.setPen(text_colour)
+            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Loss curves appear when training starts")
+            return
+        x0, x1, y0, y1 = self._bounds()
+
+        def to_screen(x: float, y: float) -> QPointF:
+            return QPointF(
+                plot.left() + (x - x0) / (x1 - x0) * plot.width(),
+                plot.bottom() - (y - y0) / (y1 - y0) * plot.height(),
+            )
+
+        painter.setPen(text_colour)
+        for fraction in (0.0, 0.5, 1.0):
+            value = y0 + fraction * (y1 - y0)
+            y = plot.bottom() - fraction * plot.height()
+            painter.drawText(QRectF(0, y - metrics.height() / 2, left - 4, metrics.height()),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.3g}")
+        painter.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), metrics.height()),
+                         Qt.AlignmentFlag.AlignLeft, f"step {x0:.0f}")
+        painter.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), metrics.height()),
+                         Qt.AlignmentFlag.AlignRight, f"step {x1:.0f}")
+
+        painter.setClipRect(plot)
+        legend_y = plot.top() + 4
+        for index, (name, points) in enumerate(sorted(self.series.items())):
+            colour = PALETTE[index % len(PALETTE)]
+            path = QPainterPath()
+            for i, (x, y) in enumerate(points):
+                if i == 0:
+                    path.moveTo(to_screen(x, y))
+                else:
+                    path.lineTo(to_screen(x, y))
+            painter.setPen(QPen(colour, 1.6))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(path)
+            label = f"{name} {points[-1][1]:.3f}"
+            painter.fillRect(QRectF(plot.right() - 140, legend_y, 10, 10), colour)
+            painter.setPen(text_colour)
+            painter.drawText(QRectF(plot.right() - 126, legend_y - 3, 124, metrics.height()), label)
+            legend_y += metrics.height()

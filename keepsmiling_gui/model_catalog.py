@@ -1,0 +1,108 @@
+"""Which models the user can pick: the shipped ones and the runs trained from the app.
+
+A model is any folder holding the one checkpoint format (``checkpoint.json`` beside
+``model.safetensors``), directly or in a checkpoint sub-folder of a run; only its JSON is read here,
+so listing stays instant even with many runs. Loading is the core's job (``load_model``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from keepsmiling_core.paths import shipped_models_dir, user_dir
+
+SETUP_LABELS = {"simplegan": "SimpleGAN", "complexgan": "ComplexGAN", "splitgan": "SplitGAN"}
+EDIT_SETUPS = ("splitgan", "complexgan")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    path: Path
+    setup: str
+    label: str
+    shipped: bool
+    step: int = 0
+    has_direction: bool = False
+
+    @property
+    def can_edit(self) -> bool:
+        return self.setup in EDIT_SETUPS
+
+    def missing_for_edit(self) -> str | None:
+        """Why this entry cannot edit photos yet, in words for the user; None when it can."""
+        if self.setup == "simplegan":
+            return "SimpleGAN only draws new mouths from noise; pick a SplitGAN or ComplexGAN model to edit faces."
+        if self.setup == "splitgan" and not self.has_direction:
+            return (
+                f"The SplitGAN run {self.path} has no smile direction yet (latent.json); "
+                "compute it with 'keepsmiling latent' or train again from Settings ▸ Train…."
+            )
+        if self.setup not in EDIT_SETUPS:
+            return f"Models of type {self.setup!r} cannot edit photos."
+        return None
+
+
+def runs_dir() -> Path:
+    return user_dir() / "runs"
+
+
+def _checkpoint_json(folder: Path) -> Path | None:
+    direct = folder / "checkpoint.json"
+    if direct.is_file():
+        return direct
+    candidates = sorted(folder.glob("*/checkpoint.json"), key=lambda p: p.stat().st_mtime)
+    return candidates[-1] if candidates else None
+
+
+def describe_model(folder: Path, shipped: bool = False) -> ModelEntry | None:
+    """Read a model folder's metadata; None when it holds no checkpoint (e.g. an unfinished run)."""
+    meta_path = _checkpoint_json(folder)
+    if meta_path is None:
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    setup = str(meta.get("setup", "")).lower()
+    if setup not in SETUP_LABELS:
+        return None
+    step = int(meta.get("step", 0) or 0)
+    has_direction = (folder / "latent.json").is_file() or (meta_path.parent / "latent.json").is_file()
+    origin = "shipped" if shipped else f"run {folder.name}, step {step}"
+    return ModelEntry(
+        path=folder,
+        setup=setup,
+        label=f"{SETUP_LABELS[setup]} ({origin})",
+        shipped=shipped,
+        step=step,
+        has_direction=has_direction,
+    )
+
+
+def find_models(extra_runs_dir: Path | None = None) -> list[ModelEntry]:
+    """Shipped models first (SplitGAN, ComplexGAN, SimpleGAN), then the user's runs, newest first."""
+    entries: list[ModelEntry] = []
+    shipped = shipped_models_dir()
+    for name in ("splitgan", "complexgan", "simplegan"):
+        entry = describe_model(shipped / name, shipped=True)
+        if entry is not None:
+            entries.append(entry)
+    for root in (runs_dir(), extra_runs_dir):
+        if root is None or not root.is_dir():
+            continue
+        runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+        for run in runs:
+            entry = describe_model(run)
+            if entry is not None:
+                entries.append(entry)
+    return entries
+
+
+def default_edit_model(entries: list[ModelEntry]) -> ModelEntry | None:
+    """The first model that can edit right away (shipped SplitGAN when present)."""
+    for entry in entries:
+        if entry.can_edit and entry.missing_for_edit() is None:
+            return entry
+    return None

@@ -1,0 +1,411 @@
+"""Settings ▸ Train…: choose a setup and a dataset, then watch a real training run.
+
+The dialog only collects choices and shows progress; ``TrainingJob`` (core calls) runs in a worker.
+Cancel asks the trainer to stop, which finishes the step and writes a checkpoint; Pause does the same
+and Resume continues that run from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keepsmiling_core.paths import mtfl_dir
+
+from .loss_plot import LossPlot
+from .model_catalog import SETUP_LABELS, runs_dir
+from .settings import AppSettings
+from .training_job import DATASET_KINDS, JobEvent, TrainingJob, TrainingRequest
+from .workers import TaskRunner
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def count_records(spec: str) -> tuple[int, int]:
+    """(smiling, not smiling) faces the core finds for a dataset spec; raises the core's DatasetError."""
+    from keepsmiling_core.data.sources import load_records
+
+    records = load_records(spec, skip_bad=True)
+    smiling = sum(1 for r in records if r.smiling)
+    return smiling, len(records) - smiling
+
+
+class TrainingDialog(QDialog):
+    """Non-modal so the user can keep editing photos while a model trains."""
+
+    runFinished = Signal(object)  # noqa: N815 - the run folder (Path) once a run ended with a checkpoint
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Train a model")
+        self.settings = AppSettings()
+        self.tasks = TaskRunner(self)
+        self.job: TrainingJob | None = None
+        self._started_at = 0.0
+        self._counts_generation = 0
+        self.last_progress = None
+        self.last_result: dict | None = None
+        self.last_error: str | None = None
+        self.dataset_counts: tuple[int, int] | None = None
+        self._build()
+        self._load_settings()
+        self._check_timer = QTimer(self, singleShot=True, interval=400)
+        self._check_timer.timeout.connect(self.validate_dataset)
+        self.dataset_path.textChanged.connect(lambda _: self._check_timer.start())
+        self.dataset_kind.currentIndexChanged.connect(lambda _: self._check_timer.start())
+        self._set_running(False)
+        self.validate_dataset()
+
+    # layout ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setup = QComboBox()
+        for key in ("splitgan", "complexgan", "simplegan"):
+            self.setup.addItem(SETUP_LABELS[key], key)
+        self.setup.setToolTip(
+            "SplitGAN: encoder/decoder with a smile direction — best for editing photos.\n"
+            "ComplexGAN: translates a non-smiling mouth to a smiling one.\n"
+            "SimpleGAN: draws new smiling mouths from noise (no photo edits).")
+        self.dataset_kind = QComboBox()
+        for label, key in DATASET_KINDS.items():
+            self.dataset_kind.addItem(label, key)
+        self.dataset_path = QLineEdit()
+        self.dataset_path.setPlaceholderText("Folder of the dataset")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_dataset)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.dataset_path, 1)
+        path_row.addWidget(browse)
+        self.dataset_status = QLabel()
+        self.dataset_status.setWordWrap(True)
+        self.frontal_only = QCheckBox("Frontal faces only (MTFL pose 3, as the original)")
+        self.limit = QSpinBox()
+        self.limit.setRange(0, 1_000_000)
+        self.limit.setSpecialValueText("all faces")
+        self.limit.setSingleStep(100)
+        self.size = QComboBox()
+        for size in (32, 64, 128):
+            self.size.addItem(f"{size} × {size}", size)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 1024)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 10_000_000)
+        self.steps.setSingleStep(1000)
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(6)
+        self.lr.setRange(1e-6, 1.0)
+        self.lr.setSingleStep(1e-4)
+        self.device = QComboBox()
+        self.device.addItem("Automatic (GPU if available)", "auto")
+        self.device.addItem("CPU", "cpu")
+        try:
+            import torch
+
+            for index in range(torch.cuda.device_count()):
+                self.device.addItem(f"GPU {index}: {torch.cuda.get_device_name(index)}", f"cuda:{index}")
+        except Exception:  # noqa: BLE001 - a broken CUDA install still leaves CPU training
+            pass
+        self.out_dir = QLineEdit()
+        out_browse = QPushButton("Browse…")
+        out_browse.clicked.connect(self._browse_out)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.out_dir, 1)
+        out_row.addWidget(out_browse)
+
+        form = QFormLayout()
+        form.addRow("Setup", self.setup)
+        form.addRow("Dataset type", self.dataset_kind)
+        form.addRow("Dataset folder", path_row)
+        form.addRow("", self.dataset_status)
+        form.addRow("", self.frontal_only)
+        form.addRow("Use at most", self.limit)
+        form.addRow("Crop size", self.size)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Steps", self.steps)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Device", self.device)
+        form.addRow("Runs folder", out_row)
+        self.settings_box = QGroupBox("Settings")
+        self.settings_box.setLayout(form)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.status = QLabel("Not started")
+        self.status.setWordWrap(True)
+        self.eta = QLabel("")
+        self.loss_plot = LossPlot()
+        self.sample = QLabel("Samples appear here during training")
+        self.sample.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sample.setMinimumSize(256, 256)
+        self.sample.setFrameShape(QLabel.Shape.StyledPanel)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(500)
+        self.log.setFixedHeight(90)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current step and keep a checkpoint of the run")
+        self.cancel_button.clicked.connect(self.cancel)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+
+        live = QGroupBox("Progress")
+        live_layout = QVBoxLayout(live)
+        top = QHBoxLayout()
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.eta)
+        live_layout.addLayout(top)
+        live_layout.addWidget(self.status)
+        row = QHBoxLayout()
+        row.addWidget(self.loss_plot, 1)
+        row.addWidget(self.sample)
+        live_layout.addLayout(row, 1)
+        live_layout.addWidget(self.log)
+
+        columns = QHBoxLayout()
+        columns.addWidget(self.settings_box)
+        columns.addWidget(live, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addLayout(buttons)
+        self.resize(1100, 560)
+
+    # settings -------------------------------------------------------------------------------------
+    def _load_settings(self) -> None:
+        s = self.settings
+        self.setup.setCurrentIndex(max(0, self.setup.findData(s.value("train/setup", "splitgan"))))
+        self.dataset_kind.setCurrentIndex(max(0, self.dataset_kind.findData(s.value("train/dataset_kind", "mtfl"))))
+        self.dataset_path.setText(str(s.value("train/dataset_path", str(mtfl_dir()))))
+        self.frontal_only.setChecked(s.value("train/frontal_only", True, bool))
+        self.limit.setValue(s.value("train/limit", 0, int))
+        self.size.setCurrentIndex(max(0, self.size.findData(s.value("train/size", 64, int))))
+        self.batch_size.setValue(s.value("train/batch_size", 64, int))
+        self.steps.setValue(s.value("train/steps", 20000, int))
+        self.lr.setValue(s.value("train/lr", 2e-4, float))
+        self.device.setCurrentIndex(max(0, self.device.findData(s.value("train/device", "auto"))))
+        self.out_dir.setText(str(s.value("train/out_dir", str(runs_dir()))))
+
+    def request(self) -> TrainingRequest:
+        return TrainingRequest(
+            setup=self.setup.currentData(),
+            dataset_kind=self.dataset_kind.currentData(),
+            dataset_path=self.dataset_path.text().strip(),
+            size=int(self.size.currentData()),
+            batch_size=self.batch_size.value(),
+            steps=self.steps.value(),
+            lr=self.lr.value(),
+            device=self.device.currentData(),
+            out_dir=self.out_dir.text().strip() or str(runs_dir()),
+            limit=self.limit.value(),
+            frontal_only=self.frontal_only.isChecked(),
+        )
+
+    def _save_settings(self, request: TrainingRequest) -> None:
+        for key in ("setup", "dataset_kind", "dataset_path", "size", "batch_size", "steps", "lr", "device",
+                    "out_dir", "limit", "frontal_only"):
+            self.settings.set_value(f"train/{key}", getattr(request, key))
+
+    # dataset --------------------------------------------------------------------------------------
+    def _browse_dataset(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.dataset_path.text())
+        if folder:
+            self.dataset_path.setText(folder)
+
+    def _browse_out(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for training runs", self.out_dir.text())
+        if folder:
+            self.out_dir.setText(folder)
+
+    def validate_dataset(self) -> None:
+        """Count smiling / non-smiling faces in a worker; only the newest check updates the label."""
+        path = self.dataset_path.text().strip()
+        if not path:
+            self.dataset_status.setText("Choose the dataset folder.")
+            return
+        self._counts_generation += 1
+        generation = self._counts_generation
+        spec = f"{self.dataset_kind.currentData()}:{path}"
+        self.dataset_status.setText("Checking the dataset…")
+        self.tasks.start(
+            count_records,
+            spec,
+            on_success=lambda counts: self._show_counts(generation, counts),
+            on_failure=lambda message: self._show_counts(generation, message),
+        )
+
+    def _show_counts(self, generation: int, outcome) -> None:
+        if generation != self._counts_generation:
+            return
+        if isinstance(outcome, str):
+            self.dataset_status.setText(f"<span style='color:#c0392b'>{outcome}</span>")
+            self.dataset_counts = None
+            return
+        smiling, other = outcome
+        self.dataset_counts = outcome
+        colour = "#1e8449" if smiling and other else "#c0392b"
+        note = "" if smiling and other else " — training needs both smiling and non-smiling faces."
+        self.dataset_status.setText(
+            f"<span style='color:{colour}'>Found {smiling:,} smiling and {other:,} non-smiling faces{note}</span>")
+
+    # running --------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.tasks.busy
+
+    def _set_running(self, running: bool) -> None:
+        self.settings_box.setEnabled(not running)
+        self.start_button.setEnabled(not running)
+        paused = self.job is not None and self.job.paused and not running
+        self.pause_button.setEnabled(running or paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.cancel_button.setEnabled(running)
+
+    def start(self) -> None:
+        request = self.request()
+        if not request.dataset_path:
+            QMessageBox.warning(self, "Train a model", "Choose the dataset folder first.")
+            return
+        self._save_settings(request)
+        Path(request.out_dir).mkdir(parents=True, exist_ok=True)
+        self.job = TrainingJob(request)
+        self.loss_plot.clear()
+        self.progress.setValue(0)
+        self.last_result = None
+        self.last_error = None
+        self._log(f"Starting {SETUP_LABELS[request.setup]} on {request.spec}")
+        self._launch()
+
+    def _launch(self) -> None:
+        assert self.job is not None
+        self._started_at = time.monotonic()
+        self.tasks.start(self.job.run, on_progress=self._on_event, on_success=self._on_done,
+                         on_failure=self._on_failed)
+        self._set_running(True)
+
+    def toggle_pause(self) -> None:
+        if self.job is None:
+            return
+        if self.running:
+            self.status.setText("Pausing after this step (a checkpoint is written)…")
+            self.pause_button.setEnabled(False)
+            self.job.stop(pause=True)
+        elif self.job.paused:
+            self._log("Resuming from the last checkpoint")
+            self._launch()
+
+    def cancel(self) -> None:
+        if self.job is not None and self.running:
+            self.status.setText("Stopping after this step and writing a checkpoint…")
+            self.cancel_button.setEnabled(False)
+            self.pause_button.setEnabled(False)
+            self.job.stop(pause=False)
+
+    def _on_event(self, event: JobEvent) -> None:
+        if event.stage == "train" and event.progress is not None:
+            self._show_progress(event.progress)
+            return
+        if event.fraction is not None:
+            self.progress.setValue(int(100 * event.fraction))
+        if event.text:
+            self.status.setText(event.text)
+            if event.stage != "prepare" or event.fraction in (None, 0.0):
+                self._log(event.text)
+
+    def _show_progress(self, progress) -> None:
+        self.last_progress = progress
+        total = max(1, int(getattr(progress, "total_steps", 1) or 1))
+        step = int(getattr(progress, "step", 0))
+        self.progress.setMaximum(total)
+        self.progress.setValue(min(step, total))
+        self.progress.setFormat(f"step {step:,} / {total:,} (%p%)")
+        self.eta.setText(f"ETA {format_duration(getattr(progress, 'eta_s', None))}")
+        losses = dict(getattr(progress, "losses", {}) or {})
+        self.loss_plot.add_point(step, losses)
+        summary = ", ".join(f"{k} {v:.3f}" for k, v in sorted(losses.items()))
+        self.status.setText(f"Training: step {step:,} of {total:,}, epoch {getattr(progress, 'epoch', 0)}. {summary}")
+        sample = getattr(progress, "sample_png", None)
+        if sample:
+            pixmap = QPixmap(str(sample))
+            if not pixmap.isNull():
+                self.sample.setPixmap(pixmap.scaled(self.sample.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                    Qt.TransformationMode.FastTransformation))
+
+    def _on_done(self, result: dict) -> None:
+        self.last_result = result
+        self._set_running(False)
+        elapsed = format_duration(time.monotonic() - self._started_at)
+        run_dir = result.get("run_dir")
+        if result.get("paused"):
+            self.status.setText(f"Paused; checkpoint in {run_dir}. Press Resume to continue.")
+        elif result.get("stopped"):
+            self.status.setText(f"Cancelled after {elapsed}; the checkpoint in {run_dir} can be used or resumed.")
+        else:
+            self.progress.setValue(self.progress.maximum())
+            self.status.setText(f"Finished in {elapsed}: {run_dir}")
+        self._log(self.status.text())
+        if run_dir is not None and not result.get("paused"):
+            self.runFinished.emit(Path(run_dir))
+
+    def _on_failed(self, message: str) -> None:
+        self.last_error = message
+        self._set_running(False)
+        if self.job is not None:
+            self.job.paused = False
+            self._set_running(False)
+        self.status.setText(f"<span style='color:#c0392b'>{message}</span>")
+        self._log(f"Failed: {message}")
+        QMessageBox.warning(self, "Training stopped", message)
+
+    def _log(self, text: str) -> None:
+        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.running:
+            answer = QMessageBox.question(
+                self, "Training is running",
+                "Stop the training? A checkpoint is written so the run can be resumed later.")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.job.stop()
+            self.tasks.wait(60_000)
+        super().closeEvent(event)
