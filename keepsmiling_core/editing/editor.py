@@ -1,0 +1,339 @@
+"""Make one face in a photo smile: crop -> encode once -> decode at α -> colour match -> feathered paste.
+
+The split between ``prepare`` and ``render`` is what makes a live slider possible: everything that
+does not depend on α (checking the face, the aligned crop, the mask, the encoder pass or the two
+ComplexGAN translations) happens once per face; a slider move only decodes (SplitGAN) or interpolates
+(ComplexGAN), colour-matches a tiny crop and blends inside the face's small photo region.
+
+Guarantees the rest of the app relies on:
+- pixels where the feathered mask is zero - everything outside the mouth region - are byte-identical
+  to the input photo;
+- the photo's low-frequency skin colour is kept (the seed's decoder lightened dark skin);
+- a face that cannot be edited raises ``EditError`` saying why, instead of producing garbage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from keepsmiling_core.data.crops import (
+    CropConfig,
+    MouthCrop,
+    apply_matrix,
+    crop_mouth,
+    invert_matrix,
+    paste_back,
+)
+from keepsmiling_core.editing.colour import match_colour
+from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection, load_direction
+from keepsmiling_core.editing.mask import mouth_mask, skin_weight
+from keepsmiling_core.errors import CropError, EditError, KeepSmilingError
+
+EDITABLE_SETUPS = ("splitgan", "complexgan")
+BLENDS = ("alpha", "poisson")
+MIN_MOUTH_PX = 24.0
+
+
+@dataclass
+class EditOptions:
+    """How an edit is finished; the defaults are what the app and the evaluation use."""
+
+    colour_match: bool = True       # keep the photo's low-frequency skin colour
+    blend: str = "alpha"            # "alpha": feathered paste of the change; "poisson": cv2.seamlessClone
+    keep_detail: bool = True        # paste only the change, keeping the photo's full-resolution texture
+    min_mouth_px: float = MIN_MOUTH_PX
+
+
+@dataclass
+class EditResult:
+    image: np.ndarray                       # full photo with the edit blended in
+    face_index: int
+    alpha: float
+    region: tuple[int, int, int, int]       # x0, y0, x1, y1 of the pixels that may differ
+    mask: np.ndarray | None = None          # (y1-y0, x1-x0) float32 alpha actually used in the region
+
+
+@dataclass
+class PreparedFace:
+    """Everything about one face that does not depend on α (cache it per face while a slider moves)."""
+
+    face: object                            # detection Face (or anything with .landmarks and .mouth)
+    face_index: int
+    crop: MouthCrop                         # aligned mouth crop of the original photo
+    mask: np.ndarray                        # (S, S) feathered mouth mask in crop space
+    skin: np.ndarray                        # (S, S) skin weight for colour matching
+    region: tuple[int, int, int, int]       # photo box the edit can touch
+    region_matrix: np.ndarray               # photo-region pixels -> crop
+    base: np.ndarray                        # the photo's pixels in ``region`` before the edit
+    state: dict = field(default_factory=dict)   # model-specific tensors (latent, translations)
+
+
+def default_model_path(kind: str = "splitgan", must_exist: bool = True) -> Path:
+    """The shipped model of a kind: resources/models/<kind>/ (EditError when it is not installed)."""
+    from keepsmiling_core.paths import shipped_models_dir
+
+    path = shipped_models_dir() / kind
+    if must_exist and not (path / "checkpoint.json").is_file():
+        raise EditError(
+            f"No shipped {kind} model is installed ({path} is missing). Train one with "
+            f"'keepsmiling train --setup {kind} ...' and pass its folder with --model, or pick a model folder.")
+    return path
+
+
+def check_face(face: object, photo_shape: tuple[int, ...], min_mouth_px: float = MIN_MOUTH_PX) -> None:
+    """Raise EditError when the face's geometry does not allow a believable mouth edit."""
+    landmarks = getattr(face, "landmarks", None)
+    if landmarks is None or np.asarray(landmarks).shape != (5, 2) or not np.all(np.isfinite(landmarks)):
+        raise EditError("This face has no usable mouth corners (landmarks missing), so it cannot be edited.")
+    pts = np.asarray(landmarks, np.float64)
+    left_eye, right_eye, nose, left_mouth, right_mouth = pts
+    mouth_w = float(np.linalg.norm(right_mouth - left_mouth))
+    if mouth_w < min_mouth_px:
+        raise EditError(f"This face is too small to edit: its mouth is {mouth_w:.0f} px wide, at least "
+                        f"{min_mouth_px:.0f} px are needed. Use a larger photo or zoom in.")
+    eye_vec = right_eye - left_eye
+    interocular = float(np.linalg.norm(eye_vec))
+    if interocular < 1e-3:
+        raise EditError("This face looks like a profile (the eyes coincide); only faces turned towards the "
+                        "camera can be edited.")
+    axis = eye_vec / interocular
+    # Position of the nose and of the mouth centre along the eye line: 0 = left eye, 1 = right eye.
+    nose_t = float(np.dot(nose - left_eye, axis)) / interocular
+    mouth_t = float(np.dot((left_mouth + right_mouth) / 2 - left_eye, axis)) / interocular
+    corners_along = float(np.dot(right_mouth - left_mouth, axis))
+    eye_mouth = float(np.linalg.norm((left_mouth + right_mouth) / 2 - (left_eye + right_eye) / 2))
+    if not (-0.15 <= nose_t <= 1.15 and -0.15 <= mouth_t <= 1.15) or interocular < 0.35 * eye_mouth:
+        raise EditError("This face is turned too far to the side (profile); only faces looking roughly "
+                        "towards the camera can be edited.")
+    if corners_along <= 0.2 * mouth_w:
+        raise EditError("This face's mouth corners are implausible (crossed or vertical relative to the eyes); "
+                        "it cannot be edited.")
+
+
+def _crop_config(model) -> CropConfig:
+    """The framing the model was trained with, at the model's size.
+
+    Looked up in the checkpoint (``crop`` in its metadata, extra or config), else in the manifest of
+    the crop cache it was trained on; the crop module's defaults are the last resort."""
+    import json
+
+    meta = getattr(model, "meta", {}) or {}
+    config = meta.get("config") or {}
+    sources = [meta.get("crop"), (meta.get("extra") or {}).get("crop"), config.get("crop")]
+    data = config.get("data")
+    if isinstance(data, str) and (Path(data) / "manifest.json").is_file():
+        try:
+            sources.append(json.loads((Path(data) / "manifest.json").read_text()).get("crop"))
+        except (OSError, ValueError):
+            pass
+    for source in sources:
+        if isinstance(source, dict):
+            keys = {k: source[k] for k in ("mode", "scale", "shift", "min_corner_margin") if k in source}
+            return CropConfig(size=model.size, **keys)
+    return CropConfig(size=model.size)
+
+
+class Editor:
+    """Smile edits with one trained SplitGAN or ComplexGAN model."""
+
+    def __init__(self, model, device: str | torch.device | None = None, options: EditOptions | None = None,
+                 direction: LatentDirection | None = None) -> None:
+        from keepsmiling_core.device import pick_device
+        from keepsmiling_core.training.checkpoint import load_model
+
+        given = None
+        if isinstance(model, (str, Path)):
+            given = Path(model)
+            device = device if isinstance(device, torch.device) else pick_device(device)
+            model = load_model(given, device=device)
+        if model.setup not in EDITABLE_SETUPS:
+            raise EditError(f"The {model.setup} model in {model.path} cannot edit photos; pick a SplitGAN or "
+                            "ComplexGAN model.")
+        self.model = model
+        self.options = options or EditOptions()
+        if self.options.blend not in BLENDS:
+            raise KeepSmilingError(f"Unknown blend {self.options.blend!r}: use one of {', '.join(BLENDS)}.")
+        self.crop_config = _crop_config(model)
+        first = next(iter(model.nets.values()))
+        self.device = next(first.parameters()).device
+        self.dtype = next(first.parameters()).dtype
+        for net in model.nets.values():
+            net.eval()
+        self.direction = None
+        if model.setup == "splitgan":
+            self.direction = direction or load_direction(Path(model.path), model.step, also=given)
+            self._unit = self.direction.unit.to(self.device, self.dtype).reshape(1, *self.direction.latent_shape)
+
+    @property
+    def setup(self) -> str:
+        return self.model.setup
+
+    # ---------------------------------------------------------------- per face, once
+    def prepare(self, photo: np.ndarray, face, face_index: int = 0) -> PreparedFace:
+        """Check the face, crop it (the one crop module), build its mask and run the α-independent nets."""
+        check_face(face, photo.shape, self.options.min_mouth_px)
+        try:
+            crop = crop_mouth(photo, np.asarray(face.landmarks, np.float32), self.crop_config)
+        except CropError as exc:
+            raise EditError(f"This face cannot be edited: {exc}") from exc
+        landmarks = np.asarray(face.landmarks, np.float64)
+        mouth = getattr(face, "mouth", None)
+        size = self.crop_config.size
+        mask = mouth_mask(size, crop.matrix, landmarks[3:5], mouth)
+        region = _mask_region(mask, crop.matrix, photo.shape)
+        x0, y0 = region[0], region[1]
+        region_matrix = crop.matrix.copy()
+        region_matrix[:, 2] += region_matrix[:, :2] @ np.array([x0, y0], np.float64)
+        prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, skin=skin_weight(mask),
+                                region=region, region_matrix=region_matrix,
+                                base=photo[region[1]:region[3], region[0]:region[2]].copy())
+        prepared.state = self._encode(crop.image[None])
+        return prepared
+
+    def _encode(self, crops: np.ndarray) -> dict:
+        from keepsmiling_core.data.tensors import to_tensor
+
+        x = to_tensor(crops).to(self.device, self.dtype)
+        with torch.no_grad():
+            if self.setup == "splitgan":
+                return {"latent": self.model.nets["encoder"](x)}
+            gen = self.model.nets["generator"]
+            ones = torch.ones(len(x), device=self.device, dtype=self.dtype)
+            return {"x": x, "smile": gen(x, ones), "non_smile": gen(x, ones * 0)}
+
+    # ---------------------------------------------------------------- per α
+    def decode(self, state: dict, alpha: float) -> torch.Tensor:
+        """The model's edited crops at strength α, as a float tensor in [-1, 1] (no colour match yet)."""
+        alpha = float(np.clip(alpha, *ALPHA_RANGE))
+        with torch.no_grad():
+            if self.setup == "splitgan":
+                latent = state["latent"] + alpha * self.direction.calibration * self._unit
+                return self.model.nets["decoder"](latent)
+            x = state["x"]
+            target = state["smile"] if alpha >= 0 else state["non_smile"]
+            return (x + abs(alpha) * (target - x)).clamp(-1, 1)
+
+    def edited_crop(self, prepared: PreparedFace, alpha: float) -> np.ndarray:
+        """The finished crop at α: decoded and colour-matched to the photo (uint8, crop space)."""
+        from keepsmiling_core.data.tensors import to_image
+
+        decoded = to_image(self.decode(prepared.state, alpha).float().cpu())[0]
+        if self.options.colour_match:
+            decoded = match_colour(decoded, prepared.crop.image, prepared.skin)
+        return decoded
+
+    def render(self, prepared: PreparedFace, alpha: float, base: np.ndarray | None = None) -> np.ndarray:
+        """The photo's ``prepared.region`` with the edit at α blended in (the slider's fast path).
+
+        ``base``: the region's current pixels to blend onto (default: the original photo's)."""
+        base = prepared.base if base is None else base
+        crop = self.edited_crop(prepared, alpha)
+        if self.options.blend == "poisson":
+            return _poisson(base, crop, prepared)
+        return paste_back(base, crop, prepared.region_matrix, prepared.mask, keep_detail=self.options.keep_detail)
+
+    def region_mask(self, prepared: PreparedFace) -> np.ndarray:
+        """The mask in photo pixels of ``prepared.region`` (float32, 0 where the photo stays untouched)."""
+        x0, y0, x1, y1 = prepared.region
+        return _warp_mask(prepared.mask, prepared.region_matrix, (y1 - y0, x1 - x0))
+
+    # ---------------------------------------------------------------- whole photos
+    def smile(self, photo: np.ndarray, face, alpha: float, face_index: int = 0) -> EditResult:
+        """Edit one face of a photo at strength α and return the full photo."""
+        prepared = self.prepare(photo, face, face_index)
+        image = self.apply_all(photo, [(prepared, alpha)])
+        return EditResult(image=image, face_index=face_index, alpha=float(alpha), region=prepared.region,
+                          mask=self.region_mask(prepared))
+
+    def apply_all(self, photo: np.ndarray, prepared_faces_and_alphas: Iterable[tuple[PreparedFace, float]]
+                  ) -> np.ndarray:
+        """A copy of the photo with every prepared face rendered at its α (faces may overlap)."""
+        out = photo.copy()
+        for prepared, alpha in prepared_faces_and_alphas:
+            x0, y0, x1, y1 = prepared.region
+            out[y0:y1, x0:x1] = self.render(prepared, alpha, base=out[y0:y1, x0:x1])
+        return out
+
+    # ---------------------------------------------------------------- crops only (evaluation)
+    def edit_crops(self, crops: np.ndarray, alpha: float, masks: np.ndarray | None = None,
+                   blend: bool = True, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """Edit a batch of dataset crops the way a photo edit would, in crop space.
+
+        Returns (decoded, final): the model's raw decoded crops and the finished crops - colour-matched
+        (skin = outside ``masks`` (N, S, S)) and, with ``blend``, alpha-blended with the masks as the
+        paste-back would blend them into the photo.
+        """
+        from keepsmiling_core.data.tensors import to_image
+
+        decoded_all, final_all = [], []
+        for start in range(0, len(crops), batch_size):
+            batch = crops[start:start + batch_size]
+            decoded = to_image(self.decode(self._encode(batch), alpha).float().cpu())
+            final = np.empty_like(decoded)
+            for i, (orig, dec) in enumerate(zip(batch, decoded, strict=True)):
+                mask = None if masks is None else masks[start + i]
+                out = dec
+                if self.options.colour_match:
+                    out = match_colour(dec, orig, None if mask is None else skin_weight(mask))
+                if mask is not None and blend:
+                    a = mask[..., None]
+                    out = np.clip(np.rint(orig * (1 - a) + out * a), 0, 255).astype(np.uint8)
+                final[i] = out
+            decoded_all.append(decoded)
+            final_all.append(final)
+        return np.concatenate(decoded_all), np.concatenate(final_all)
+
+
+def _warp_mask(mask: np.ndarray, region_matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    from keepsmiling_core.data.crops import warp_to_photo
+
+    return warp_to_photo(mask.astype(np.float32), region_matrix, shape)
+
+
+def _mask_region(mask: np.ndarray, matrix: np.ndarray, photo_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Photo box around the mask's non-zero part, plus a margin for the crop's anti-alias blur."""
+    ys, xs = np.nonzero(mask > 0)
+    if len(xs) == 0:
+        raise EditError("The mouth mask of this face is empty; it cannot be edited.")
+    box = np.array([[xs.min() - 1, ys.min() - 1], [xs.max() + 1, ys.min() - 1],
+                    [xs.min() - 1, ys.max() + 1], [xs.max() + 1, ys.max() + 1]], np.float64)
+    corners = apply_matrix(invert_matrix(matrix), box)
+    zoom = math.sqrt(abs(float(np.linalg.det(np.asarray(matrix)[:, :2]))))
+    sigma = 0.45 * math.sqrt(max(1.0 / max(zoom, 1e-6) ** 2 - 1.0, 0.0))
+    margin = int(math.ceil(3 * sigma)) + 3 + int(math.ceil(1.0 / max(zoom, 1e-6)))
+    h, w = photo_shape[:2]
+    x0 = max(0, int(math.floor(corners[:, 0].min())) - margin)
+    y0 = max(0, int(math.floor(corners[:, 1].min())) - margin)
+    x1 = min(w, int(math.ceil(corners[:, 0].max())) + margin + 1)
+    y1 = min(h, int(math.ceil(corners[:, 1].max())) + margin + 1)
+    if x1 <= x0 or y1 <= y0:
+        raise EditError("This face's mouth lies outside the photo; it cannot be edited.")
+    return x0, y0, x1, y1
+
+
+def _poisson(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace) -> np.ndarray:
+    """Gradient-domain paste (cv2.seamlessClone) of the edited crop; untouched where the mask is zero."""
+    from keepsmiling_core.data.crops import warp_to_photo
+
+    shape = base.shape[:2]
+    alpha = warp_to_photo(prepared.mask.astype(np.float32), prepared.region_matrix, shape)
+    warped = warp_to_photo(crop, prepared.region_matrix, shape)
+    inside = (alpha > 0.5).astype(np.uint8) * 255
+    inside[[0, -1], :] = 0
+    inside[:, [0, -1]] = 0
+    if not inside.any():
+        return base.copy()
+    ys, xs = np.nonzero(inside)
+    centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
+    cloned = cv2.seamlessClone(warped, base, inside, centre, cv2.NORMAL_CLONE)
+    out = base.copy()
+    keep = alpha > 0
+    out[keep] = cloned[keep]
+    return out
