@@ -1,0 +1,70 @@
+"""One entry point for every dataset: ``load_records("mtfl:PATH" | "celeba:PATH" | "folders:PATH", split)``.
+
+The ``kind:PATH`` spec is what the CLI, the GUI and cache manifests store, so a cache can always say
+where its faces came from and whether that source changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from keepsmiling_core.errors import DatasetError
+
+from .records import FaceRecord, Reporter
+
+# kind -> module in this package providing load(root, split, skip_bad=, report=) and fingerprint_files(root, split)
+KINDS = {"mtfl": "mtfl", "celeba": "celeba", "folders": "folders"}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str
+    root: Path
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.root}"
+
+
+def parse_spec(spec: str) -> SourceSpec:
+    """'mtfl:/data/MTFL' -> SourceSpec; DatasetError with the accepted forms when it is not one."""
+    kind, sep, path = str(spec).partition(":")
+    kind = kind.strip().lower()
+    if not sep or kind not in KINDS or not path.strip():
+        raise DatasetError(
+            f"Dataset {spec!r} is not understood: write mtfl:PATH, celeba:PATH or folders:PATH "
+            "(folders: a folder with smiling/ and not_smiling/ inside)."
+        )
+    return SourceSpec(kind, Path(path.strip()).expanduser().resolve())
+
+
+def _module(kind: str):
+    return importlib.import_module(f"keepsmiling_core.data.{KINDS[kind]}")
+
+
+def load_records(spec: str, split: str = "training", *, skip_bad: bool = False,
+                 report: Reporter | None = None) -> list[FaceRecord]:
+    """All faces of a dataset split; DatasetError (file and line named) on bad input unless ``skip_bad``."""
+    source = parse_spec(spec)
+    return _module(source.kind).load(source.root, split, skip_bad=skip_bad, report=report)
+
+
+def fingerprint(spec: str, split: str = "training") -> str:
+    """sha256 over what defines a split (annotation files, or the file list for folders).
+
+    Cache reuse compares this, so editing an annotation file or adding photos rebuilds the cache while
+    an unchanged dataset is never re-cropped.
+    """
+    source = parse_spec(spec)
+    digest = hashlib.sha256(f"{source.kind}\n{split}\n".encode())
+    for item in _module(source.kind).fingerprint_items(source.root, split):
+        if isinstance(item, Path):
+            with item.open("rb") as handle:
+                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                    digest.update(block)
+        else:
+            digest.update(str(item).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
