@@ -1,0 +1,38 @@
+"""Start the desktop app: ``keepsmiling-gui [PHOTO]`` or ``python main.py [PHOTO]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from keepsmiling_core.paths import resources_dir
+
+from .main_window import MainWindow, first_sample_photo
+from .settings import configure_application_names
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="keepsmiling-gui", description="KeepSmiling desktop editor")
+    parser.add_argument("photo", nargs="?", type=Path, help="photo to open (default: the first sample photo)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_application_names()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    icon = resources_dir() / "icons" / "keepsmiling.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    window = MainWindow()
+    window.show()
+    photo = args.photo or first_sample_photo()
+    if photo is not None:
+        window.open_photo(photo)
+    return app.exec()

@@ -1,0 +1,134 @@
+"""The work behind the editor window, as plain functions run in worker threads (no widgets here).
+
+They only call the core's ``Editor``. A face is prepared (cropped + encoded) once and the result is
+handed back to the GUI thread, which caches it; later renders at other strengths reuse it. A face
+that cannot be edited comes back with the core's reason instead of an exception, so the other faces
+still render.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from keepsmiling_core.errors import KeepSmilingError
+
+
+@dataclass
+class RenderOutcome:
+    alpha: float
+    patches: dict[int, tuple[int, int, np.ndarray]] = field(default_factory=dict)  # face -> (x0, y0, rgb)
+    prepared: dict[int, object] = field(default_factory=dict)  # faces prepared by this job
+    blocked: dict[int, str] = field(default_factory=dict)  # faces that cannot be edited, with the reason
+    prepare_ms: float = 0.0
+    render_ms: float = 0.0  # decode + colour match + blend, all faces
+
+
+def _prepare(editor, rgb, faces, index, cache, outcome: RenderOutcome):
+    prepared = cache.get(index) or outcome.prepared.get(index)
+    if prepared is not None:
+        return prepared
+    start = time.perf_counter()
+    try:
+        prepared = editor.prepare(rgb, faces[index], index)
+    except KeepSmilingError as exc:
+        outcome.blocked[index] = str(exc)
+        return None
+    finally:
+        outcome.prepare_ms += (time.perf_counter() - start) * 1000
+    outcome.prepared[index] = prepared
+    return prepared
+
+
+def render_faces(editor, rgb: np.ndarray, faces: list, indices: Iterable[int], alpha: float,
+                 cache: dict[int, object]) -> RenderOutcome:
+    """Patches of the photo for each selected face at strength ``alpha`` (preparing faces not cached)."""
+    outcome = RenderOutcome(alpha=float(alpha))
+    for index in sorted(indices):
+        prepared = _prepare(editor, rgb, faces, index, cache, outcome)
+        if prepared is None:
+            continue
+        start = time.perf_counter()
+        patch = editor.render(prepared, alpha)
+        outcome.render_ms += (time.perf_counter() - start) * 1000
+        x0, y0, _, _ = prepared.region
+        outcome.patches[index] = (x0, y0, patch)
+    return outcome
+
+
+def compose_photo(editor, rgb: np.ndarray, faces: list, indices: Iterable[int], alpha: float,
+                  cache: dict[int, object]) -> np.ndarray:
+    """The full edited photo as it will be saved (faces blended one after another, like the core does)."""
+    outcome = RenderOutcome(alpha=float(alpha))
+    pairs = []
+    for index in sorted(indices):
+        prepared = _prepare(editor, rgb, faces, index, cache, outcome)
+        if prepared is not None:
+            pairs.append((prepared, alpha))
+    return editor.apply_all(rgb, pairs)
+
+
+def save_edited_photo(path: Path, editor, photo, faces, indices, alpha, cache) -> Path:
+    from keepsmiling_core.imageio import write_photo
+
+    rgb = photo.rgb if editor is None or not indices else compose_photo(editor, photo.rgb, faces, indices, alpha,
+                                                                         cache)
+    return write_photo(path, rgb, exif=photo.exif)
+
+
+def export_faces(folder: Path, editor, photo, faces, indices, alpha, cache) -> list[Path]:
+    """Each edited face's region before and after, as PNGs named after the photo and the face number."""
+    from keepsmiling_core.imageio import write_photo
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise KeepSmilingError(f"Cannot export into {folder}: the folder does not exist.")
+    stem = Path(photo.path).stem if photo.path else "photo"
+    outcome = RenderOutcome(alpha=float(alpha))
+    written: list[Path] = []
+    for index in sorted(indices):
+        prepared = _prepare(editor, photo.rgb, faces, index, cache, outcome)
+        if prepared is None:
+            continue
+        after = editor.render(prepared, alpha)
+        name = f"{stem}-face{index + 1:02d}"
+        written.append(write_photo(folder / f"{name}-before.png", prepared.base))
+        written.append(write_photo(folder / f"{name}-after.png", after))
+    if not written:
+        raise KeepSmilingError("No edited faces to export: select at least one face that can be edited.")
+    return written
+
+
+def sample_smiles(model_path: Path, count: int = 64, seed: int | None = None, device: str | None = None) -> np.ndarray:
+    """A grid of mouths a SimpleGAN draws from noise, as one RGB image (8 per row)."""
+    import torch
+
+    from keepsmiling_core.data.tensors import to_image
+    from keepsmiling_core.device import pick_device
+    from keepsmiling_core.training.checkpoint import load_model
+
+    model = load_model(Path(model_path), device=pick_device(device))
+    generator = model.nets["generator"]
+    first = next(generator.parameters())
+    nz = int(getattr(generator, "nz", 100))
+    gen = torch.Generator().manual_seed(int(seed if seed is not None else time.time_ns() % 2**31))
+    noise = torch.randn(count, nz, generator=gen).to(first.device, first.dtype)
+    with torch.no_grad():
+        images = to_image(generator(noise).float().cpu())
+    return tile(images, columns=8)
+
+
+def tile(images: np.ndarray, columns: int = 8, gap: int = 2) -> np.ndarray:
+    """(N, S, S, 3) -> one grid image with a thin dark gap between tiles."""
+    n, s = images.shape[0], images.shape[1]
+    columns = max(1, min(columns, n))
+    rows = (n + columns - 1) // columns
+    grid = np.full((rows * (s + gap) - gap, columns * (s + gap) - gap, 3), 30, np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[r * (s + gap):r * (s + gap) + s, c * (s + gap):c * (s + gap) + s] = image
+    return grid

@@ -1,0 +1,676 @@
+"""The editor window: open a photo, click faces, move the strength slider, save.
+
+The window holds the state (photo, faces, selection, strength, model) and reacts to signals; all
+image work goes through ``edit_jobs``/the core in worker threads. Renders go through a
+``LatestOnlyRunner`` so a dragged slider only renders its newest position.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
+
+from keepsmiling_core.paths import samples_dir
+
+from . import edit_jobs
+from .model_catalog import ModelEntry, default_edit_model, find_models
+from .photo_view import PhotoScene, PhotoView
+from .settings import AppSettings
+from .strength import DEFAULT, StrengthControl
+from .undo_commands import SelectFacesCommand, SetStrengthCommand
+from .workers import LatestOnlyRunner, TaskRunner
+
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+
+
+def first_sample_photo() -> Path | None:
+    folder = samples_dir()
+    if not folder.is_dir():
+        return None
+    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return photos[0] if photos else None
+
+
+class MainWindow(QMainWindow):
+    """Signals for tests and other widgets; every change to what is shown ends in one of these."""
+
+    photoLoaded = Signal(object)  # noqa: N815 - Photo
+    facesChanged = Signal(int)  # noqa: N815 - number of faces found
+    rendered = Signal()  # patches on screen match the current selection and strength
+    modelChanged = Signal(object)  # noqa: N815 - ModelEntry or None
+    saved = Signal(object)  # Path
+    message = Signal(str)  # every status/dialog text, for tests and logs
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.settings = AppSettings()
+        self.tasks = TaskRunner(self)
+        self.renderer = LatestOnlyRunner(self)
+        self.renderer.delivered.connect(self._on_rendered)
+        self.renderer.failed.connect(lambda _g, text: self.show_error("Cannot edit", text))
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda _: self._update_title())
+
+        self.photo = None  # keepsmiling_core.imageio.Photo
+        self.faces: list = []
+        self.selected: frozenset[int] = frozenset()
+        self.strength = DEFAULT
+        self.blocked: dict[int, str] = {}
+        self.prepared: dict[int, object] = {}
+        self.editor = None
+        self.model_entry: ModelEntry | None = None
+        self.models: list[ModelEntry] = []
+        self.save_path: Path | None = None
+        self.last_render = None  # RenderOutcome shown last
+        self.training_dialog = None
+        self._loading_photo: Path | None = None
+        self._pending_model: ModelEntry | None = None
+
+        self.scene = PhotoScene(self)
+        self.scene.faceClicked.connect(self.toggle_face)
+        self.view = PhotoView(self.scene)
+        self.original_scene = PhotoScene(self)
+        self.original_view = PhotoView(self.original_scene)
+        self.original_view.setVisible(False)
+        self.view.horizontalScrollBar().valueChanged.connect(self._sync_views)
+        self.view.verticalScrollBar().valueChanged.connect(self._sync_views)
+        self.view.zoomChanged.connect(lambda _: self._sync_views())
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.original_view)
+        self.splitter.addWidget(self.view)
+        self.setCentralWidget(self.splitter)
+        self.setAcceptDrops(True)
+
+        self.strength_control = StrengthControl()
+        self.strength_control.changed.connect(self._strength_moved)
+        self.strength_control.committed.connect(self._strength_committed)
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+        self.refresh_models(select_default=True)
+        self._update_title()
+        self._update_actions()
+        self.resize(QSize(1280, 820))
+
+    # ----------------------------------------------------------------------------------- layout
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("&Open…", lambda: self.open_dialog(), QKeySequence.StandardKey.Open,
+                                        "Open a photo")
+        self.save_action = self._action("&Save", lambda: self.save(), QKeySequence.StandardKey.Save,
+                                        "Save the edited photo (asks before replacing the original)")
+        self.save_as_action = self._action("Save &As…", lambda: self.save_as(), QKeySequence("Ctrl+Shift+S"),
+                                           "Save the edited photo under a new name")
+        self.export_action = self._action("&Export edited faces…", lambda: self.export_faces(), None,
+                                          "Write each edited face before and after as PNG files")
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.smile_all_action = self._action("Smile &all", lambda: self.smile_all(), QKeySequence("Ctrl+A"),
+                                             "Make every editable face smile")
+        self.clear_action = self._action("&Leave all as they were", lambda: self.clear_selection(),
+                                         QKeySequence("Ctrl+Shift+A"), "Remove the edit from every face")
+        self.split_action = self._action("Side by side", self.set_split, QKeySequence("Ctrl+D"),
+                                         "Show the original beside the edited photo", checkable=True)
+        self.markers_action = self._action("Face markers", self.scene.set_show_markers, QKeySequence("Ctrl+M"),
+                                           "Show face outlines, mouth outlines and landmarks", checkable=True)
+        self.markers_action.setChecked(True)
+        self.fit_action = self._action("&Fit to window", self.view.fit_photo, QKeySequence("Ctrl+0"))
+        self.actual_action = self._action("Actual &pixels", self.view.actual_size, QKeySequence("Ctrl+1"))
+        self.zoom_in_action = self._action("Zoom &in", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action("Zoom &out", lambda: self.view.zoom_by(0.8),
+                                            QKeySequence.StandardKey.ZoomOut)
+        self.train_action = self._action("&Train…", lambda: self.open_training(), None,
+                                         "Train a SimpleGAN, ComplexGAN or SplitGAN model")
+        self.samples_action = self._action("&Sample smiles…", lambda: self.open_samples(), None,
+                                           "Show mouths a SimpleGAN draws from noise")
+        self.reload_models_action = self._action("&Refresh model list", lambda: self.refresh_models(), None)
+
+    def _build_menus_and_toolbar(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._rebuild_recent_menu()
+        file_menu.addSeparator()
+        for action in (self.save_action, self.save_as_action, self.export_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.smile_all_action)
+        edit_menu.addAction(self.clear_action)
+        view_menu = bar.addMenu("&View")
+        for action in (self.split_action, self.markers_action, self.fit_action, self.actual_action,
+                       self.zoom_in_action, self.zoom_out_action):
+            view_menu.addAction(action)
+        model_menu = bar.addMenu("&Model")
+        model_menu.addAction(self.samples_action)
+        model_menu.addAction(self.reload_models_action)
+        settings_menu = bar.addMenu("&Settings")
+        settings_menu.addAction(self.train_action)
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        toolbar.addAction(self.open_action)
+        toolbar.addAction(self.save_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.undo_action)
+        toolbar.addAction(self.redo_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.smile_all_action)
+        toolbar.addWidget(self.strength_control)
+        self.compare_button = QPushButton("Hold to compare")
+        self.compare_button.setToolTip("Hold (or hold Space) to see the original photo")
+        self.compare_button.pressed.connect(lambda: self.show_original(True))
+        self.compare_button.released.connect(lambda: self.show_original(False))
+        toolbar.addWidget(self.compare_button)
+        toolbar.addAction(self.split_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Model "))
+        self.model_picker = QComboBox()
+        self.model_picker.setMinimumContentsLength(24)
+        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_picker.activated.connect(self._model_picked)
+        toolbar.addWidget(self.model_picker)
+
+    def _build_status_bar(self) -> None:
+        from keepsmiling_core.device import device_name, pick_device
+
+        self.zoom_label = QLabel()
+        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.device_label = QLabel(f"Device: {device_name(pick_device(None))}")
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+
+    def _update_title(self) -> None:
+        name = self.photo.path.name if self.photo is not None and self.photo.path else "no photo"
+        dirty = "" if self.undo_stack.isClean() else " •"
+        self.setWindowTitle(f"KeepSmiling — {name}{dirty}")
+
+    def _update_actions(self) -> None:
+        has_photo = self.photo is not None
+        for action in (self.save_action, self.save_as_action, self.fit_action, self.actual_action):
+            action.setEnabled(has_photo)
+        self.smile_all_action.setEnabled(bool(self.faces))
+        self.clear_action.setEnabled(bool(self.selected))
+        self.export_action.setEnabled(bool(self.selected) and self.editor is not None)
+
+    # ----------------------------------------------------------------------------------- messages
+    def notify(self, text: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+        self.message.emit(text)
+
+    def show_error(self, title: str, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
+        self.message.emit(text)
+        QMessageBox.warning(self, title, text)
+
+    # ----------------------------------------------------------------------------------- photos
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("paths/open_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, IMAGE_FILTER)
+        if path:
+            self.open_photo(Path(path))
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for path in files:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_photo(p))
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self._clear_recent)
+        self.recent_menu.setEnabled(bool(files))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent_files()
+        self._rebuild_recent_menu()
+
+    def open_photo(self, path: Path) -> None:
+        """Read the photo in a worker; detection follows once it is on screen."""
+        if not self.confirm_discard():
+            return
+        from keepsmiling_core.imageio import read_photo
+
+        path = Path(path)
+        self._loading_photo = path
+        self.notify(f"Opening {path.name}…")
+        self.tasks.start(read_photo, path, on_success=self._photo_read,
+                         on_failure=lambda text: self.show_error("Cannot open the photo", text))
+
+    def _photo_read(self, photo) -> None:
+        if self._loading_photo is not None and Path(photo.path) != self._loading_photo:
+            return  # another photo was asked for meanwhile
+        self.renderer.cancel()
+        self.photo = photo
+        self.faces = []
+        self.selected = frozenset()
+        self.blocked = {}
+        self.prepared = {}
+        self.last_render = None
+        self.save_path = None
+        self.undo_stack.clear()
+        self.scene.set_photo(photo.rgb)
+        self.original_scene.set_photo(photo.rgb)
+        self.original_scene.set_show_markers(False)
+        self.view.fit_photo()
+        self._sync_views()
+        self.settings.add_recent_file(photo.path)
+        self.settings.set_value("paths/open_dir", str(Path(photo.path).parent))
+        self._rebuild_recent_menu()
+        self._update_title()
+        self._update_actions()
+        self.photoLoaded.emit(photo)
+        self.notify(f"Finding faces in {photo.path.name} ({photo.size[0]}×{photo.size[1]})…")
+        from keepsmiling_core.detection import detect_faces
+
+        rgb = photo.rgb
+        self.tasks.start(detect_faces, rgb, on_success=lambda faces: self._faces_found(rgb, faces),
+                         on_failure=lambda text: self.show_error("Face detection failed", text))
+
+    def _faces_found(self, rgb, faces: list) -> None:
+        if self.photo is None or self.photo.rgb is not rgb:
+            return
+        self.faces = list(faces)
+        self.scene.set_faces(self.faces)
+        self._update_actions()
+        self.facesChanged.emit(len(self.faces))
+        if not self.faces:
+            text = (f"No faces found in {self.photo.path.name}. Faces must be roughly frontal and at least "
+                    "about 80 pixels tall; try a larger or sharper photo.")
+            self.notify(text, 20000)
+            QMessageBox.information(self, "No faces found", text)
+            return
+        count = len(self.faces)
+        hint = "Click a face to make it smile, or use Smile all." if self.editor is not None else \
+            "Pick or train a model to edit them."
+        self.notify(f"{count} face{'s' if count != 1 else ''} found. {hint}")
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        path = self._dropped_path(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_photo(path)
+
+    @staticmethod
+    def _dropped_path(event) -> Path | None:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile():
+                return Path(url.toLocalFile())
+        return None
+
+    # ----------------------------------------------------------------------------------- models
+    def refresh_models(self, select_default: bool = False) -> None:
+        extra = self.settings.value("train/out_dir", None)
+        self.models = find_models(Path(extra) if extra else None)
+        self.model_picker.blockSignals(True)
+        self.model_picker.clear()
+        for entry in self.models:
+            self.model_picker.addItem(entry.label, str(entry.path))
+            self.model_picker.setItemData(self.model_picker.count() - 1, str(entry.path), Qt.ItemDataRole.ToolTipRole)
+        if not self.models:
+            self.model_picker.addItem("No model yet — Settings ▸ Train…", "")
+        self.model_picker.blockSignals(False)
+        if select_default:
+            remembered = self.settings.value("model/path", "")
+            chosen = next((m for m in self.models if str(m.path) == remembered and m.missing_for_edit() is None), None)
+            chosen = chosen or default_edit_model(self.models)
+            if chosen is not None:
+                self.load_model(chosen)
+        self._select_in_picker(self.model_entry)
+
+    def _select_in_picker(self, entry: ModelEntry | None) -> None:
+        if entry is None:
+            return
+        index = self.model_picker.findData(str(entry.path))
+        if index >= 0:
+            self.model_picker.setCurrentIndex(index)
+
+    def _model_picked(self, index: int) -> None:
+        if not 0 <= index < len(self.models):
+            return
+        entry = self.models[index]
+        if entry.setup == "simplegan":
+            self._select_in_picker(self.model_entry)
+            self.open_samples(entry)
+            return
+        self.load_model(entry)
+
+    def load_model(self, entry: ModelEntry) -> None:
+        """Load an edit model in a worker; the cache of encoded faces is for the old model, so it goes."""
+        reason = entry.missing_for_edit()
+        if reason:
+            self.show_error("This model cannot edit photos", reason)
+            self._select_in_picker(self.model_entry)
+            return
+        from keepsmiling_core.editing.editor import Editor
+
+        self._pending_model = entry
+        self.notify(f"Loading {entry.label}…")
+        self.tasks.start(Editor, entry.path, on_success=lambda editor: self._model_loaded(entry, editor),
+                         on_failure=lambda text: self._model_failed(entry, text))
+
+    def _model_loaded(self, entry: ModelEntry, editor) -> None:
+        if self._pending_model is not entry:
+            return
+        self.renderer.cancel()
+        self.editor = editor
+        self.model_entry = entry
+        self.prepared = {}
+        self.blocked = {}
+        for item in self.scene.faces:
+            item.set_blocked(None)
+        self.settings.set_value("model/path", str(entry.path))
+        self._select_in_picker(entry)
+        self.modelChanged.emit(entry)
+        self.notify(f"Model: {entry.label}")
+        self._update_actions()
+        self.request_render()
+
+    def _model_failed(self, entry: ModelEntry, text: str) -> None:
+        if self._pending_model is entry:
+            self._pending_model = None
+        self._select_in_picker(self.model_entry)
+        self.show_error("Cannot load the model", text)
+
+    def offer_model(self) -> None:
+        """No model to edit with: offer the shipped default or the training dialog."""
+        shipped = next((m for m in self.models if m.shipped and m.missing_for_edit() is None), None)
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle("No model yet")
+        box.setText("Editing faces needs a trained SplitGAN or ComplexGAN model.")
+        use = None
+        if shipped is not None:
+            use = box.addButton(f"Use {shipped.label}", QMessageBox.ButtonRole.AcceptRole)
+        train = box.addButton("Train one…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if use is not None and clicked is use:
+            self.load_model(shipped)
+        elif clicked is train:
+            self.open_training()
+
+    def open_samples(self, entry: ModelEntry | None = None) -> None:
+        from .samples_dialog import SamplesDialog
+
+        entry = entry or next((m for m in self.models if m.setup == "simplegan"), None)
+        if entry is None:
+            self.show_error("Sample smiles", "No SimpleGAN model found. Train one in Settings ▸ Train….")
+            return
+        dialog = SamplesDialog(entry.path, entry.label, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.samples_dialog = dialog
+
+    def open_training(self) -> None:
+        from .training_dialog import TrainingDialog
+
+        if self.training_dialog is None:
+            self.training_dialog = TrainingDialog(self)
+            self.training_dialog.runFinished.connect(self._training_finished)
+        self.training_dialog.show()
+        self.training_dialog.raise_()
+
+    def _training_finished(self, run_dir: Path) -> None:
+        self.refresh_models()
+        self.notify(f"New model available in the model list: {run_dir}")
+        if self.editor is None:
+            entry = next((m for m in self.models if Path(m.path) == Path(run_dir)), None)
+            if entry is not None and entry.missing_for_edit() is None:
+                self.load_model(entry)
+
+    # ----------------------------------------------------------------------------------- editing
+    def toggle_face(self, index: int) -> None:
+        if index in self.blocked:
+            self.show_error("This face cannot be edited", f"Face {index + 1}: {self.blocked[index]}")
+            return
+        new = self.selected ^ {index}
+        self.undo_stack.push(SelectFacesCommand(self, self.selected, new))
+        if self.editor is None and new:
+            self.offer_model()
+
+    def smile_all(self) -> None:
+        new = frozenset(i for i in range(len(self.faces)) if i not in self.blocked)
+        if new != self.selected:
+            self.undo_stack.push(SelectFacesCommand(self, self.selected, new))
+        if self.editor is None and new:
+            self.offer_model()
+
+    def clear_selection(self) -> None:
+        if self.selected:
+            self.undo_stack.push(SelectFacesCommand(self, self.selected, frozenset()))
+
+    def apply_selection(self, selected: frozenset[int]) -> None:
+        """Called by undo commands: show exactly these faces edited."""
+        self.selected = frozenset(selected)
+        for item in self.scene.faces:
+            item.set_selected(item.index in self.selected)
+        for index in list(self.scene.patches):
+            if index not in self.selected:
+                self.scene.clear_patch(index)
+        self._update_actions()
+        self.request_render()
+
+    def apply_strength(self, value: float) -> None:
+        """Called by undo commands (and the first redo of a slider gesture, already rendered)."""
+        self.strength_control.set_value(value, notify=False)
+        if value != self.strength:
+            self.strength = value
+            self.request_render()
+
+    def _strength_moved(self, value: float) -> None:
+        self.strength = value
+        self.request_render()
+
+    def _strength_committed(self, old: float, new: float) -> None:
+        self.undo_stack.push(SetStrengthCommand(self, old, new))
+
+    def request_render(self) -> None:
+        """Render the selected faces at the current strength; only the newest request survives."""
+        if self.photo is None or self.editor is None:
+            self._after_render_update()
+            return
+        targets = [i for i in self.selected if i not in self.blocked]
+        if not targets:
+            self.renderer.cancel()
+            self.scene.clear_patches()
+            self._after_render_update()
+            return
+        editor, rgb, faces, alpha, cache = self.editor, self.photo.rgb, self.faces, self.strength, dict(self.prepared)
+        self.renderer.request(lambda: (editor, rgb, edit_jobs.render_faces(editor, rgb, faces, targets, alpha, cache)))
+
+    def _on_rendered(self, _generation: int, result) -> None:
+        editor, rgb, outcome = result
+        if editor is not self.editor or self.photo is None or rgb is not self.photo.rgb:
+            return
+        self.prepared.update(outcome.prepared)
+        for index, reason in outcome.blocked.items():
+            if index not in self.blocked:
+                self.blocked[index] = reason
+                self.scene.faces[index].set_blocked(reason)
+                self.notify(f"Face {index + 1} cannot be edited: {reason}", 15000)
+        if outcome.blocked and self.selected & set(outcome.blocked):
+            self.selected = self.selected - set(outcome.blocked)
+            for index in outcome.blocked:
+                self.scene.faces[index].set_selected(False)
+        for index, (x0, y0, patch) in outcome.patches.items():
+            if index in self.selected:
+                self.scene.set_patch(index, x0, y0, patch)
+        self.last_render = outcome
+        if outcome.patches:
+            per_face = outcome.render_ms / len(outcome.patches)
+            prepared = f", prepared in {outcome.prepare_ms:.0f} ms" if outcome.prepared else ""
+            self.notify(f"Strength {outcome.alpha:+.2f}: {len(outcome.patches)} face(s), "
+                        f"{per_face:.0f} ms per face{prepared}", 5000)
+        self._after_render_update()
+
+    def _after_render_update(self) -> None:
+        self._update_actions()
+        if self.renderer.idle:
+            self.rendered.emit()
+
+    def show_original(self, show: bool) -> None:
+        self.scene.set_show_edits(not show)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.show_original(True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.show_original(False)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def set_split(self, on: bool) -> None:
+        self.original_view.setVisible(on)
+        if on:
+            half = max(1, self.splitter.width() // 2)
+            self.splitter.setSizes([half, half])
+            self.view.fit_photo()
+        self._sync_views()
+
+    def _sync_views(self) -> None:
+        if not self.original_view.isVisible():
+            return
+        self.original_view.setTransform(self.view.transform())
+        self.original_view.horizontalScrollBar().setValue(self.view.horizontalScrollBar().value())
+        self.original_view.verticalScrollBar().setValue(self.view.verticalScrollBar().value())
+
+    def displayed_image(self):
+        """The photo as the view shows it now (edits included, markers excluded), as RGB."""
+        return self.scene.render_photo(with_markers=False)
+
+    # ----------------------------------------------------------------------------------- saving
+    def _suggested_name(self) -> Path:
+        original = Path(self.photo.path)
+        suffix = original.suffix.lower() if original.suffix.lower() in (".jpg", ".jpeg", ".png") else ".jpg"
+        folder = self.settings.value("paths/save_dir", str(original.parent))
+        return Path(folder) / f"{original.stem}-smiling{suffix}"
+
+    def save(self) -> None:
+        if self.photo is None:
+            return
+        if self.save_path is None:
+            self.save_as()
+        else:
+            self.write_to(self.save_path)
+
+    def save_as(self) -> None:
+        if self.photo is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the edited photo", str(self._suggested_name()),
+                                              "JPEG (*.jpg *.jpeg);;PNG (*.png)")
+        if path:
+            self.write_to(Path(path))
+
+    def write_to(self, path: Path) -> None:
+        """Save in a worker; replacing the original photo needs an explicit yes."""
+        path = Path(path)
+        if path.suffix == "":
+            path = path.with_suffix(".jpg")
+        if self.photo.path is not None and path.resolve() == Path(self.photo.path).resolve():
+            answer = QMessageBox.question(
+                self, "Replace the original?",
+                f"{path.name} is the original photo. Replace it with the edited version? This cannot be undone.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.notify("Not saved: the original was kept.")
+                return
+        selected = sorted(i for i in self.selected if i not in self.blocked)
+        self.notify(f"Saving {path.name}…")
+        self.tasks.start(edit_jobs.save_edited_photo, path, self.editor, self.photo, self.faces, selected,
+                         self.strength, dict(self.prepared), on_success=self._saved,
+                         on_failure=lambda text: self.show_error("Cannot save", text))
+
+    def _saved(self, path: Path) -> None:
+        self.save_path = Path(path)
+        self.settings.set_value("paths/save_dir", str(Path(path).parent))
+        self.undo_stack.setClean()
+        self.notify(f"Saved {path}")
+        self.saved.emit(Path(path))
+
+    def export_faces(self, folder: Path | None = None) -> None:
+        if self.photo is None or self.editor is None or not self.selected:
+            self.show_error("Nothing to export", "Select at least one face to smile before exporting.")
+            return
+        if folder is None:
+            chosen = QFileDialog.getExistingDirectory(self, "Export edited faces into",
+                                                      str(self.settings.value("paths/save_dir", str(Path.home()))))
+            if not chosen:
+                return
+            folder = Path(chosen)
+        selected = sorted(i for i in self.selected if i not in self.blocked)
+        self.tasks.start(edit_jobs.export_faces, folder, self.editor, self.photo, self.faces, selected, self.strength,
+                         dict(self.prepared),
+                         on_success=lambda paths: self.notify(f"Exported {len(paths)} images to {folder}"),
+                         on_failure=lambda text: self.show_error("Cannot export", text))
+
+    def confirm_discard(self) -> bool:
+        if self.photo is None or self.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved edits", "The edited photo has not been saved. Discard the edits?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        if self.training_dialog is not None and self.training_dialog.running:
+            self.training_dialog.close()
+            if self.training_dialog.running:
+                event.ignore()
+                return
+        self.renderer.cancel()
+        super().closeEvent(event)
