@@ -37,7 +37,8 @@ def draw_faces(image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         if face.mouth is not None:
             outer = np.round(face.mouth[:OUTER_LIP_POINTS]).astype(np.int32)
             inner = np.round(face.mouth[OUTER_LIP_POINTS:]).astype(np.int32)
-            cv2.polylines(canvas, [outer, inner], True, MOUTH_COLOUR, thickness, cv2.LINE_AA)
+            lip_thickness = max(1, min(thickness, round(face.inter_ocular / 40)))
+            cv2.polylines(canvas, [outer, inner], True, MOUTH_COLOUR, lip_thickness, cv2.LINE_AA)
         radius = max(2, round(face.inter_ocular / 25))
         for (x, y), colour in zip(face.landmarks, LANDMARK_COLOURS, strict=True):
             cv2.circle(canvas, (round(float(x)), round(float(y))), radius, colour, -1, cv2.LINE_AA)
