@@ -262,6 +262,21 @@ class Editor:
         return out
 
     # ---------------------------------------------------------------- crops only (evaluation)
+    def reconstruct(self, crops: np.ndarray, smiling: bool = False, batch_size: int = 128) -> np.ndarray:
+        """The model's plain reconstruction of uint8 crops: De(E(x)) for SplitGAN, G(x, own label) for
+        ComplexGAN (whose α = 0 edit is the input itself, so α = 0 would not measure the network)."""
+        from keepsmiling_core.data.tensors import to_image
+
+        out = []
+        for start in range(0, len(crops), batch_size):
+            state = self._encode(crops[start:start + batch_size])
+            if self.setup == "splitgan":
+                with torch.no_grad():
+                    out.append(to_image(self.model.nets["decoder"](state["latent"]).float().cpu()))
+            else:
+                out.append(to_image(state["smile" if smiling else "non_smile"].float().cpu()))
+        return np.concatenate(out)
+
     def edit_crops(self, crops: np.ndarray, alpha: float, masks: np.ndarray | None = None,
                    blend: bool = True, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """Edit a batch of dataset crops the way a photo edit would, in crop space.

@@ -22,7 +22,7 @@ def to_crop(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def mouth_mask(size: int, matrix: np.ndarray, corners: np.ndarray, mouth: np.ndarray | None = None,
-               *, width_scale: float = 1.45, height_scale: float = 0.8, feather: float = 0.12) -> np.ndarray:
+               *, width_scale: float = 1.3, height_scale: float = 0.7, feather: float = 0.1) -> np.ndarray:
     """Soft mouth mask (size, size) float32 in [0, 1] for one face's crop.
 
     corners: (2, 2) photo coordinates of the left and right mouth corners (landmarks 3 and 4).

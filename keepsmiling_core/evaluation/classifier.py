@@ -163,7 +163,7 @@ def train_classifier(config: ClassifierConfig, progress: Callable[[int, int, flo
         sched.step()
         step += 1
         if progress is not None and (step % 10 == 0 or step == config.steps):
-            progress(step, config.steps, float(loss))
+            progress(step, config.steps, float(loss.detach()))
     if step == 0:
         raise KeepSmilingError("Classifier training was cancelled before the first step.")
 

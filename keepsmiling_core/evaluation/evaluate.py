@@ -7,7 +7,8 @@ ones so that a good figure cannot hide a weak model:
 
 - success(α): share of non-smiling crops the smile classifier calls smiling after the edit at α
   (and, for α < 0, smiling crops it calls non-smiling); α = 0 is the classifier's false-alarm floor;
-- PSNR / SSIM at α = 0: the raw decoder reconstruction, and the finished crop;
+- PSNR / SSIM: the network's plain reconstruction (SplitGAN De(E(x)); ComplexGAN G(x, own label)),
+  and the finished crop at α = 0;
 - ΔE: CIEDE2000 between the mean skin colours (outside the mouth mask) of input and edited crop at
   α = 1, for the raw decode (the seed's skin-lightening) and after colour matching;
 - KID at α = 1: edited non-smiling crops against real smiling crops, in the classifier's feature
@@ -41,7 +42,7 @@ class ModelScores:
     step: int
     success: dict[str, float]            # str(α) -> share of non-smiling crops turned smiling
     removal: dict[str, float]            # str(-α) -> share of smiling crops turned non-smiling
-    psnr_raw: float                      # α = 0, decoder output vs input
+    psnr_raw: float                      # network reconstruction vs input (SplitGAN De(E(x)), ComplexGAN G(x, own))
     ssim_raw: float
     psnr_final: float                    # α = 0, finished crop (colour-matched, blended) vs input
     ssim_final: float
@@ -117,7 +118,8 @@ def evaluate_model(editor, name: str, classifier, images_non: np.ndarray, masks_
     for alpha in alphas:
         _, final = editor.edit_crops(images_smile, -alpha, masks_smile)
         removal[str(-alpha)] = float((smile_probability(classifier, final) < 0.5).mean())
-    raw0, final0 = editor.edit_crops(images_non, 0.0, masks_non)
+    _, final0 = editor.edit_crops(images_non, 0.0, masks_non)
+    raw0 = editor.reconstruct(images_non, smiling=False)
     psnr_raw = float(np.mean([psnr(a, b) for a, b in zip(images_non, raw0, strict=True)]))
     ssim_raw = float(np.mean([ssim(a, b) for a, b in zip(images_non, raw0, strict=True)]))
     psnr_fin = float(np.mean([psnr(a, b) for a, b in zip(images_non, final0, strict=True)]))
