@@ -1,0 +1,105 @@
+"""``keepsmiling train``: train SimpleGAN, ComplexGAN or SplitGAN on a crop cache, with a tqdm bar."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+
+from keepsmiling_core.errors import TrainingError
+from keepsmiling_core.models.registry import PRESETS, SETUPS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--setup", choices=SETUPS, required=True, help="which GAN to train")
+    parser.add_argument("--data", required=True, metavar="CACHE_DIR", help="crop cache from 'keepsmiling prepare'")
+    parser.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, samples, logs)")
+    parser.add_argument("--preset", choices=PRESETS, default="default",
+                        help="'default' (improved) or 'original' (the research project's setup, bugs fixed)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, default=None, help="training steps (default 2000)")
+    length.add_argument("--epochs", type=float, default=None, help="passes over the training crops instead of --steps")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the preset's (32, original 16)")
+    parser.add_argument("--lr", type=float, default=None, help="generator learning rate (critic keeps its ratio)")
+    parser.add_argument("--size", type=int, choices=(32, 64, 128), default=None, help="crop size (default: the cache's)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    parser.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
+    parser.add_argument("--sample-every", type=int, default=250, metavar="N")
+    parser.add_argument("--keep-checkpoints", type=int, default=3, metavar="N")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a loss weight or optimiser setting, e.g. --set lambda_rec=5 (repeatable)")
+    parser.add_argument("--arch", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a network width, e.g. --arch width=16 (repeatable)")
+
+
+def _pairs(items: list[str], flag: str) -> dict:
+    values = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise TrainingError(f"{flag} expects NAME=VALUE, got {item!r}.")
+        try:
+            values[name.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[name.strip()] = raw
+    return values
+
+
+def _steps_for_epochs(epochs: float, data: str, setup: str, batch_size: int | None, preset: str) -> int:
+    import numpy as np
+
+    from keepsmiling_core.data.cache import load_crop_cache
+    from keepsmiling_core.training.recipes import recipe_class
+
+    cache = load_crop_cache(data)
+    cls = recipe_class(setup)
+    batch = batch_size or cls.presets[preset].batch_size
+    count = int(np.asarray(cache.smiling).sum()) if setup == "simplegan" else len(cache.images)
+    return max(1, int(round(epochs * count / batch)))
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from keepsmiling_core.training.config import TrainConfig
+    from keepsmiling_core.training.trainer import Trainer
+
+    steps = args.steps
+    if args.epochs is not None:
+        steps = _steps_for_epochs(args.epochs, args.data, args.setup, args.batch_size, args.preset)
+    config = TrainConfig(
+        setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=steps or 2000,
+        batch_size=args.batch_size, lr=args.lr, size=args.size, device=args.device, seed=args.seed,
+        resume=args.resume, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
+        keep_checkpoints=args.keep_checkpoints, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),
+    )
+    bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr)
+
+    def on_progress(p) -> None:
+        if bar.n == 0 and p.step > 0:
+            bar.reset(total=p.total_steps)
+        bar.update(p.step - bar.n)
+        shown = {k: f"{v:.3g}" for k, v in list(p.losses.items())[:5]}
+        bar.set_postfix(epoch=p.epoch, **shown, refresh=False)
+
+    trainer = Trainer(config, on_progress=on_progress)
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupt(signum, frame) -> None:
+        # First Ctrl+C: finish the step and save a checkpoint; a second one aborts.
+        bar.write("Stopping after this step and saving a checkpoint (Ctrl+C again to abort)...")
+        signal.signal(signal.SIGINT, previous)
+        trainer.stop()
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        run_dir = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bar.close()
+    state = "stopped early" if trainer.stopped_early else "finished"
+    print(f"Training {state}; run folder: {run_dir}")
+    return 0

@@ -1,0 +1,81 @@
+"""The settings of one training run, saved as ``RUN/config.json`` so every run can be reproduced."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import TrainingError
+from ..models.registry import PRESETS, SETUPS
+
+# Fields a resumed run may change without breaking exact reproduction of the uninterrupted run.
+RESUMABLE_CHANGES = ("steps", "device", "resume", "checkpoint_every", "sample_every", "log_every",
+                     "keep_checkpoints", "tensorboard", "data", "out")
+
+
+@dataclass
+class TrainConfig:
+    """``None`` means "the preset's value" (batch size, learning rate) or "the cache's" (crop size).
+
+    ``hparams`` overrides a setup's loss weights and optimiser settings by name (see the recipe
+    dataclasses, e.g. ``{"lambda_rec": 5.0, "n_critic": 3}``); ``arch`` overrides network widths.
+    """
+
+    setup: str = "splitgan"
+    data: str = ""                     # crop cache folder (keepsmiling prepare)
+    out: str = ""                      # run folder
+    preset: str = "default"
+    steps: int = 2000
+    batch_size: int | None = None
+    lr: float | None = None            # generator LR; the critic's keeps the preset's ratio to it
+    size: int | None = None
+    device: str = "auto"
+    seed: int = 0
+    resume: bool = False
+    checkpoint_every: int = 500
+    sample_every: int = 250
+    log_every: int = 10
+    keep_checkpoints: int = 3
+    tensorboard: bool = True
+    hparams: dict[str, Any] = field(default_factory=dict)
+    arch: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.setup not in SETUPS:
+            raise TrainingError(f"Unknown setup {self.setup!r}: choose one of {', '.join(SETUPS)}.")
+        if self.preset not in PRESETS:
+            raise TrainingError(f"Unknown preset {self.preset!r}: choose one of {', '.join(PRESETS)}.")
+        if not self.data:
+            raise TrainingError("No crop cache given: pass --data CACHE_DIR (made by 'keepsmiling prepare').")
+        if not self.out:
+            raise TrainingError("No run folder given: pass --out RUN_DIR.")
+        for name in ("steps", "checkpoint_every", "sample_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise TrainingError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise TrainingError(f"batch size must be at least 1, not {self.batch_size}.")
+        if self.lr is not None and not self.lr > 0:
+            raise TrainingError(f"learning rate must be positive, not {self.lr}.")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, TypeError) as exc:
+            raise TrainingError(f"Cannot read the run's settings {path}: {exc}") from exc

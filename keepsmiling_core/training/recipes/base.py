@@ -1,0 +1,105 @@
+"""What every setup's recipe provides to the trainer."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclasses.dataclass
+class CommonHyperparameters:
+    """Fields every setup has; setups extend this dataclass with their loss weights."""
+
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 32
+    schedule: str = "linear"       # linear | cosine | constant (see training/schedule.py)
+    decay_start: float = 0.5       # fraction of the run after which the LR decays to 0
+    hflip: bool = True
+    jitter: float = 0.05
+
+
+class Recipe(ABC):
+    """Owns a setup's networks and optimizers and knows how to do one training step.
+
+    ``train_step`` returns detached loss tensors (no ``.item()``, so a GPU is not synchronised every
+    step); the trainer reads them only when it logs.
+    """
+
+    setup: ClassVar[str]
+    presets: ClassVar[dict[str, Any]]          # preset name -> hyper-parameter dataclass instance
+
+    def __init__(self, nets: dict[str, nn.Module], hp: Any, device: torch.device) -> None:
+        self.nets = nets
+        self.hp = hp
+        self.device = device
+        self.amp_dtype = _amp_dtype(device)
+        self.optimizers = self.make_optimizers()
+        self.base_lrs = {name: self.base_lr(name) for name in self.optimizers}
+
+    @classmethod
+    def hyperparameters(cls, preset: str, overrides: dict[str, Any]) -> Any:
+        """The preset's hyper-parameters with ``overrides`` applied (unknown names are an error)."""
+        base = cls.presets[preset]
+        names = {f.name for f in dataclasses.fields(base)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise ValueError(f"unknown {cls.setup} option(s): {', '.join(sorted(unknown))}; "
+                             f"known: {', '.join(sorted(names))}")
+        return dataclasses.replace(base, **overrides)
+
+    def adam(self, params, lr: float) -> torch.optim.Adam:
+        return torch.optim.Adam(params, lr=lr, betas=(self.hp.beta1, self.hp.beta2))
+
+    def base_lr(self, optimizer_name: str) -> float:
+        return self.hp.lr_d if optimizer_name == "discriminator" else self.hp.lr_g
+
+    def autocast(self):
+        """bf16/fp16 autocast on CUDA only; on the CPU full float32 is both faster and reproducible."""
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+    def select_training_indices(self, smiling: np.ndarray) -> np.ndarray:
+        """Indices of the crops this setup trains on (all by default)."""
+        return np.arange(len(smiling))
+
+    @abstractmethod
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]: ...
+
+    @abstractmethod
+    def train_step(self, images: torch.Tensor, smiling: torch.Tensor, step: int) -> dict[str, torch.Tensor]: ...
+
+    @abstractmethod
+    def sample_grid(self, fixed_images: torch.Tensor, fixed_smiling: torch.Tensor,
+                    fixed_noise: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Images in [-1, 1] for the progress grid and the number per row; called in eval mode."""
+
+    def noise_dim(self) -> int:
+        return 0
+
+
+def _amp_dtype(device: torch.device) -> torch.dtype | None:
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+
+
+def set_requires_grad(net: nn.Module, flag: bool) -> None:
+    """Freeze a network while the other side of the GAN is updated (saves its weight gradients)."""
+    for p in net.parameters():
+        p.requires_grad_(flag)
+
+
+def zero_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()

@@ -1,0 +1,69 @@
+"""SimpleGAN recipe: DCGAN with the non-saturating loss on logits, smiling crops only (bug B1 fixed)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from ..losses import d_nonsaturating, g_nonsaturating, r1_penalty
+from .base import CommonHyperparameters, Recipe, set_requires_grad, zero_step
+
+
+@dataclasses.dataclass
+class SimpleGANHyperparameters(CommonHyperparameters):
+    r1_gamma: float = 0.0      # zero-centred gradient penalty on real crops (0 = off)
+    r1_every: int = 4          # lazy regularisation: penalise every N steps with weight x N
+
+
+class SimpleGANRecipe(Recipe):
+    setup = "simplegan"
+    presets = {
+        # §4: Adam 2e-4 (0.5, 0.999), batch 16, BCE; only the bugs are fixed (filter, logits, float labels).
+        "original": SimpleGANHyperparameters(batch_size=16, schedule="linear", decay_start=1.0, jitter=0.0),
+        # Patch critic without BN + light R1, larger batch, LR decaying over the second half.
+        "default": SimpleGANHyperparameters(batch_size=32, r1_gamma=1.0, lr_d=2e-4, lr_g=2e-4),
+    }
+
+    def make_optimizers(self):
+        return {
+            "generator": self.adam(self.nets["generator"].parameters(), self.hp.lr_g),
+            "discriminator": self.adam(self.nets["discriminator"].parameters(), self.hp.lr_d),
+        }
+
+    def noise_dim(self) -> int:
+        return self.nets["generator"].nz
+
+    def select_training_indices(self, smiling: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(smiling)
+
+    def train_step(self, images, smiling, step):
+        G, D = self.nets["generator"], self.nets["discriminator"]
+        hp = self.hp
+        z = torch.randn(images.shape[0], G.nz, device=images.device)
+        with self.autocast():
+            fake = G(z)
+        regularise = hp.r1_gamma > 0 and step % hp.r1_every == 0
+        real = images.detach().requires_grad_(regularise)
+        set_requires_grad(D, True)
+        with self.autocast():
+            real_logits = D(real)
+            loss_d = d_nonsaturating(real_logits, D(fake.detach()))
+        losses = {"d": loss_d.detach()}
+        if regularise:
+            r1 = r1_penalty(real_logits.float(), real)
+            loss_d = loss_d + 0.5 * hp.r1_gamma * hp.r1_every * r1
+            losses["r1"] = r1.detach()
+        zero_step(self.optimizers["discriminator"], loss_d)
+
+        set_requires_grad(D, False)
+        with self.autocast():
+            loss_g = g_nonsaturating(D(fake))
+        zero_step(self.optimizers["generator"], loss_g)
+        losses["g"] = loss_g.detach()
+        losses["d_real"] = real_logits.detach().float().mean()
+        return losses
+
+    def sample_grid(self, fixed_images, fixed_smiling, fixed_noise):
+        return self.nets["generator"](fixed_noise), 8

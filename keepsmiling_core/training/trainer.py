@@ -1,0 +1,355 @@
+"""One training loop for every setup.
+
+The loop owns what the setups share — data order, augmentation, LR schedule, logging (metrics.jsonl,
+TensorBoard), sample grids, checkpoints, exact resume, progress callbacks and cancellation — and asks the
+setup's recipe (``training/recipes``) to do the step itself.
+
+Run folder layout::
+
+    RUN/config.json            the TrainConfig (+ resolved hyper-parameters and architecture)
+    RUN/metrics.jsonl          one JSON line per logged step
+    RUN/tensorboard/           SummaryWriter event files
+    RUN/samples/step_XXXXXXXX.png
+    RUN/checkpoints/step_XXXXXXXX/   (training/checkpoint.py)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.cache import CropCache, load_crop_cache
+from ..device import device_name, is_out_of_memory, pick_device
+from ..errors import CheckpointError, TrainingError
+from ..models.registry import architecture, build_setup
+from .augment import augment
+from .checkpoint import (
+    checkpoint_dir_for,
+    list_checkpoints,
+    load_training_state,
+    prune_checkpoints,
+    save_checkpoint,
+)
+from .config import RESUMABLE_CHANGES, TrainConfig
+from .recipes import Recipe, build_recipe
+from .samples import write_grid
+from .schedule import apply_lr, lr_factor
+
+FIXED_SAMPLES = 8      # crops (half smiling) or noise vectors x 2 shown in every sample grid
+
+
+@dataclass
+class Progress:
+    """What a front end shows while training runs (CLI tqdm bar, GUI progress panel)."""
+
+    step: int
+    total_steps: int
+    epoch: int
+    losses: dict[str, float]
+    eta_s: float | None
+    sample_png: Path | None
+
+
+class BatchSource:
+    """Serves batches from the in-memory crop cache in a per-epoch shuffled order.
+
+    The order of epoch e is a pure function of (seed, e), so a resumed run continues with exactly the
+    batches the uninterrupted run would have seen. The whole cache lives on the device when it fits
+    (uint8, 4x smaller than float); otherwise it stays in pinned host memory and batches are copied.
+    """
+
+    def __init__(self, cache: CropCache, indices: np.ndarray, batch_size: int, device: torch.device,
+                 seed: int) -> None:
+        if len(indices) < batch_size:
+            raise TrainingError(
+                f"The crop cache {cache.path} has only {len(indices)} usable crops for this setup, fewer than "
+                f"the batch size {batch_size}; use a smaller --batch-size or a larger cache."
+            )
+        images = torch.from_numpy(np.ascontiguousarray(cache.images[indices])).permute(0, 3, 1, 2).contiguous()
+        self.smiling = torch.from_numpy(np.asarray(cache.smiling)[indices].astype(np.float32))
+        self.device = device
+        self.on_device = device.type == "cpu" or _fits_on_gpu(images, device)
+        if self.on_device:
+            self.images = images.to(device)
+            self.smiling = self.smiling.to(device)
+        else:
+            self.images = images.pin_memory()
+            self.smiling = self.smiling.pin_memory()
+        self.batch_size = batch_size
+        self.seed = seed
+        self.steps_per_epoch = len(indices) // batch_size
+        self._epoch = -1
+        self._order: torch.Tensor | None = None
+
+    def epoch_of(self, step: int) -> int:
+        return step // self.steps_per_epoch
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images as float in [-1, 1] (B, 3, S, S) and smile labels (B,) on the device."""
+        epoch = self.epoch_of(step)
+        if epoch != self._epoch:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._order = torch.randperm(self.images.shape[0], generator=generator)
+            self._epoch = epoch
+        start = (step % self.steps_per_epoch) * self.batch_size
+        index = self._order[start:start + self.batch_size]
+        if self.on_device:
+            index = index.to(self.device)
+        images = self.images[index].to(self.device, non_blocking=True)
+        smiling = self.smiling[index].to(self.device, non_blocking=True)
+        return images.float().div_(127.5).sub_(1.0), smiling
+
+
+def _fits_on_gpu(images: torch.Tensor, device: torch.device) -> bool:
+    free, _ = torch.cuda.mem_get_info(device)
+    return images.numel() < 0.25 * free
+
+
+class Trainer:
+    """Trains one setup on a crop cache into a run folder; see the module docstring for the layout."""
+
+    def __init__(self, config: TrainConfig, on_progress: Callable[[Progress], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.config = config
+        self.on_progress = on_progress
+        self.should_stop = should_stop
+        self._stop = threading.Event()
+        self.stopped_early = False
+
+    def stop(self) -> None:
+        """Ask the loop to finish the current step, write a checkpoint and return (any thread)."""
+        self._stop.set()
+
+    def _stop_requested(self) -> bool:
+        return self._stop.is_set() or bool(self.should_stop and self.should_stop())
+
+    # ------------------------------------------------------------------------------------------ setup
+
+    def _resolve_config(self, run_dir: Path) -> TrainConfig:
+        cfg = self.config
+        cfg.validate()
+        saved_path = run_dir / "config.json"
+        if cfg.resume and saved_path.exists():
+            saved = TrainConfig.load(saved_path)
+            for name in RESUMABLE_CHANGES:
+                setattr(saved, name, getattr(cfg, name))
+            return saved
+        if not cfg.resume and list_checkpoints(run_dir):
+            raise TrainingError(
+                f"The run folder {run_dir} already holds a training run; pass --resume to continue it "
+                "or choose another --out folder."
+            )
+        return dataclasses.replace(cfg)
+
+    def run(self) -> Path:
+        """Train (or continue) the run; returns the run folder."""
+        run_dir = Path(self.config.out).expanduser()
+        cfg = self._resolve_config(run_dir)
+        device = pick_device(cfg.device)
+        cache = load_crop_cache(cfg.data)
+        size = cfg.size or cache.size
+        if size != cache.size:
+            raise TrainingError(
+                f"The crop cache {cache.path} holds {cache.size}x{cache.size} crops but size {size} was asked "
+                f"for; rebuild it with 'keepsmiling prepare --size {size}' or drop --size."
+            )
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+
+        torch.manual_seed(cfg.seed)
+        try:
+            nets = build_setup(cfg.setup, cfg.preset, size, **cfg.arch)
+        except ValueError as exc:
+            raise TrainingError(f"Cannot build {cfg.setup}/{cfg.preset} at {size}x{size}: {exc}") from exc
+        for net in nets.values():
+            net.to(device).train()
+            if device.type == "cuda":
+                net.to(memory_format=torch.channels_last)
+        overrides = dict(cfg.hparams)
+        if cfg.batch_size is not None:
+            overrides["batch_size"] = cfg.batch_size
+        try:
+            recipe = build_recipe(cfg.setup, cfg.preset, nets, device, overrides)
+        except ValueError as exc:
+            raise TrainingError(str(exc)) from exc
+        if cfg.lr is not None:
+            ratio = recipe.hp.lr_d / recipe.hp.lr_g
+            recipe.base_lrs = {n: cfg.lr * (ratio if n == "discriminator" else 1.0) for n in recipe.optimizers}
+        hp = recipe.hp
+
+        data = BatchSource(cache, recipe.select_training_indices(np.asarray(cache.smiling)), hp.batch_size,
+                           device, cfg.seed)
+        fixed = _fixed_inputs(cache, recipe, size, device, cfg.seed)
+
+        start = 0
+        if cfg.resume:
+            start = self._restore(run_dir, nets, recipe, device)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        resolved = {
+            "hparams": dataclasses.asdict(hp), "base_lrs": recipe.base_lrs,
+            "arch": architecture(cfg.setup, cfg.preset, **cfg.arch), "size": size,
+            "device": device_name(device), "train_crops": int(data.images.shape[0]),
+            "cache_manifest": cache.manifest,
+        }
+        config_json = {**cfg.to_json(), "size": size, "resolved": resolved}
+        (run_dir / "config.json").write_text(json.dumps(config_json, indent=2, default=str) + "\n", "utf-8")
+        _truncate_metrics(run_dir / "metrics.jsonl", start)
+
+        loop = _Loop(self, cfg, run_dir, nets, recipe, data, fixed, size, config_json)
+        return loop.run(start)
+
+    def _restore(self, run_dir: Path, nets, recipe: Recipe, device: torch.device) -> int:
+        if not list_checkpoints(run_dir):
+            if run_dir.exists() and any(run_dir.iterdir()):
+                raise TrainingError(f"Cannot resume: the run folder {run_dir} has no checkpoint.")
+            return 0
+        try:
+            meta, state = load_training_state(run_dir, nets, recipe.optimizers)
+        except CheckpointError as exc:
+            raise TrainingError(f"Cannot resume from {run_dir}: {exc}") from exc
+        if "rng_cpu" in state:
+            torch.set_rng_state(state["rng_cpu"])
+        if device.type == "cuda":
+            cuda_states = [state[k] for k in sorted(state) if k.startswith("rng_cuda_")]
+            if len(cuda_states) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(cuda_states)
+        return int(meta["step"])
+
+
+class _Loop:
+    """The running state of one ``Trainer.run`` (kept apart so ``run`` reads as the set-up it is)."""
+
+    def __init__(self, trainer: Trainer, cfg: TrainConfig, run_dir: Path, nets, recipe: Recipe,
+                 data: BatchSource, fixed, size: int, config_json: dict) -> None:
+        self.trainer, self.cfg, self.run_dir = trainer, cfg, run_dir
+        self.nets, self.recipe, self.data, self.fixed, self.size = nets, recipe, data, fixed, size
+        self.config_json = config_json
+        self.latest: dict[str, torch.Tensor] = {}
+        self.sample_png: Path | None = None
+        self.writer = None
+        if cfg.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+
+    def run(self, start: int) -> Path:
+        cfg, hp, total = self.cfg, self.recipe.hp, self.cfg.steps
+        t0, done = time.perf_counter(), start
+        try:
+            for step in range(start, total):
+                factor = lr_factor(hp.schedule, step, total, hp.decay_start)
+                for name, optimizer in self.recipe.optimizers.items():
+                    apply_lr(optimizer, self.recipe.base_lrs[name], factor)
+                try:
+                    images, smiling = self.data.batch(step)
+                    images = augment(images, hflip=hp.hflip, jitter=hp.jitter)
+                    if images.device.type == "cuda":
+                        images = images.contiguous(memory_format=torch.channels_last)
+                    self.latest.update(self.recipe.train_step(images, smiling, step))
+                except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
+                    if is_out_of_memory(exc):
+                        raise TrainingError(
+                            f"The GPU ran out of memory at batch size {hp.batch_size}; try "
+                            f"--batch-size {max(1, hp.batch_size // 2)} or --device cpu."
+                        ) from exc
+                    raise
+                done = step + 1
+                stopping = self.trainer._stop_requested()
+                last = done == total or stopping
+                if done % cfg.sample_every == 0 or last:
+                    self._sample(done)
+                if done % cfg.log_every == 0 or last:
+                    rate = (time.perf_counter() - t0) / max(1, done - start)
+                    self._log(done, factor, eta=rate * (total - done))
+                if done % cfg.checkpoint_every == 0 or last:
+                    self._checkpoint(done, factor)
+                if stopping:
+                    self.trainer.stopped_early = done < total
+                    break
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+        return self.run_dir
+
+    def _losses(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.latest.items()}
+
+    def _log(self, done: int, factor: float, eta: float) -> None:
+        losses = self._losses()
+        epoch = self.data.epoch_of(done - 1)
+        record = {"step": done, "epoch": epoch, "lr_factor": factor, "time": time.time(), **losses}
+        with (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        if self.writer is not None:
+            for key, value in losses.items():
+                self.writer.add_scalar(f"loss/{key}", value, done)
+            self.writer.add_scalar("lr_factor", factor, done)
+        if self.trainer.on_progress is not None:
+            self.trainer.on_progress(Progress(done, self.cfg.steps, epoch, losses, eta, self.sample_png))
+
+    def _sample(self, done: int) -> None:
+        images, smiling, noise = self.fixed
+        for net in self.nets.values():
+            net.eval()
+        with torch.no_grad(), self.recipe.autocast():
+            grid, per_row = self.recipe.sample_grid(images, smiling, noise)
+        for net in self.nets.values():
+            net.train()
+        path = self.run_dir / "samples" / f"step_{done:08d}.png"
+        array = write_grid(path, grid.float(), per_row)
+        self.sample_png = path
+        if self.writer is not None:
+            self.writer.add_image("samples", array, done, dataformats="HWC")
+
+    def _checkpoint(self, done: int, factor: float) -> None:
+        state = {"rng_cpu": torch.get_rng_state()}
+        if torch.cuda.is_available() and self.data.device.type == "cuda":
+            for i, s in enumerate(torch.cuda.get_rng_state_all()):
+                state[f"rng_cuda_{i}"] = s
+        save_checkpoint(
+            checkpoint_dir_for(self.run_dir, done), self.nets,
+            setup=self.cfg.setup, preset=self.cfg.preset, size=self.size, step=done,
+            config=self.config_json, optimizers=self.recipe.optimizers, arch=self.cfg.arch,
+            state_tensors=state,
+            extra={"epoch": self.data.epoch_of(max(0, done - 1)), "lr_factor": factor,
+                   "schedule": self.recipe.hp.schedule, "losses": self._losses()},
+        )
+        prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
+
+
+def _fixed_inputs(cache: CropCache, recipe: Recipe, size: int, device: torch.device, seed: int):
+    """The same crops (half smiling, half not) and noise vectors in every grid, so grids compare over time."""
+    smiling = np.asarray(cache.smiling)
+    half = FIXED_SAMPLES // 2
+    picks = np.concatenate([np.flatnonzero(smiling)[:half], np.flatnonzero(~smiling)[:half]])
+    images = torch.from_numpy(np.ascontiguousarray(cache.images[picks])).permute(0, 3, 1, 2)
+    images = images.float().div(127.5).sub(1.0).to(device)
+    labels = torch.from_numpy(smiling[picks].astype(np.float32)).to(device)
+    generator = torch.Generator().manual_seed(seed + 12345)
+    noise = torch.randn(2 * FIXED_SAMPLES, max(1, recipe.noise_dim()), generator=generator).to(device)
+    return images, labels, noise
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """On resume drop lines logged after the checkpoint, so metrics.jsonl reads as one clean run."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except json.JSONDecodeError:
+            continue
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    os.replace(tmp, path)
