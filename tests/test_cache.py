@@ -39,7 +39,7 @@ def test_fixture_cache_holds_the_balanced_subset(small_cache: Path, small_test_c
     cache = load_crop_cache(small_cache)
     assert cache.images.shape == (400, 32, 32, 3) and cache.images.dtype == np.uint8
     assert int(cache.smiling.sum()) == 200 and cache.size == 32
-    assert cache.manifest["counts"] == {"total": 400, "smiling": 200, "not_smiling": 200, "records": 400}
+    assert cache.manifest["counts"] == {"total": 400, "smiling": 200, "not_smiling": 200, "records": 400, "skipped": 0}
     assert cache.matrices.shape == (400, 2, 3) and cache.landmarks.shape == (400, 5, 2)
     assert cache.sources[0].startswith("training.txt line 1 (")
     held_out = load_crop_cache(small_test_cache)

@@ -129,6 +129,9 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a cache is an ordinary file
         write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
@@ -175,7 +178,7 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
         records = [r for r in records if r.meta.get("pose", pose) == pose]
         if not records:
             raise DatasetError(f"No face of {spec} ({split}) has pose {pose}.")
-    images, smiling, matrices, sources = _crop_records(records, config, limit=limit, progress=progress,
+    images, smiling, matrices, sources, n_skipped = _crop_records(records, config, limit=limit, progress=progress,
                                                        skip_bad=skip_bad, report=report,
                                                        workers=workers, should_stop=should_stop)
     if not images:
@@ -202,7 +205,7 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
         "size": config.size,
         "mode": config.mode,
         "counts": {"total": len(images), "smiling": n_smiling, "not_smiling": len(images) - n_smiling,
-                   "records": len(records)},
+                   "records": len(records), "skipped": n_skipped},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.monotonic() - started, 2),
     }
@@ -213,7 +216,7 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
 def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int | None,
                   progress: Progress | None, skip_bad: bool, report: Reporter | None,
                   workers: int | None, should_stop: Callable[[], bool] | None
-                  ) -> tuple[list[np.ndarray], list[bool], list[np.ndarray], list[FaceRecord]]:
+                  ) -> tuple[list[np.ndarray], list[bool], list[np.ndarray], list[FaceRecord], int]:
     wanted = len(records) if limit is None else min(limit, len(records))
     # With a limit, only look a little past it: enough to replace the odd bad face, not the whole set.
     candidates = records if limit is None else records[: min(len(records), limit + max(64, math.ceil(0.1 * limit)))]
@@ -222,6 +225,7 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
     config_json = config.to_json()
     tasks = [(str(r.image_path), r.landmarks, config_json) for r in candidates]
     skipped = SkipLog("the photos", report)
+    uncroppable = SkipLog("the crops (faces whose landmarks allow no mouth crop)", report)
     images: list[np.ndarray] = []
     smiling: list[bool] = []
     matrices: list[np.ndarray] = []
@@ -236,6 +240,10 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
                 smiling.append(record.smiling)
                 matrices.append(matrix)
                 kept.append(record)
+            elif status == "crop":
+                # Landmarks that allow no crop (a degenerate "original" box, a mouth a few pixels wide)
+                # are a property of the face, not broken data: skip and count, like photos without a face.
+                uncroppable.add(f"{record.where()}: {value}")
             else:
                 reason = f"{record.where()}: {value}"
                 if not skip_bad:
@@ -250,7 +258,8 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
         if close is not None:
             close()
     skipped.flush()
-    return images, smiling, matrices, kept
+    uncroppable.flush()
+    return images, smiling, matrices, kept, len(skipped.reasons) + len(uncroppable.reasons)
 
 
 def load_crop_cache(path: Path | str) -> CropCache:

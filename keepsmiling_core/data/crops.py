@@ -39,6 +39,8 @@ SIZES = (32, 64, 128)
 EYE_MOUTH_PER_INTEROCULAR = 1.08
 # Below this many photo pixels per crop side there is nothing left to learn or edit.
 MIN_SIDE_PX = 8.0
+# "original" boxes more elongated than this are degenerate (measured seed aspect range: 0.73-4.25).
+ORIGINAL_MAX_ASPECT = 4.5
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,10 @@ def _original_matrix(pts: np.ndarray, size: float) -> np.ndarray:
     p_b = f0 + b + a_vec
     x0, x1 = sorted((float(p_t[0]), float(p_b[0])))
     y0, y1 = sorted((float(p_t[1]), float(p_b[1])))
-    if x1 - x0 < MIN_SIDE_PX / 2 or y1 - y0 < MIN_SIDE_PX / 2:
+    w, h = x1 - x0, y1 - y0
+    # The seed's inverted boxes (bug B6) come back as thin slivers once ordered; squashing a 60 x 4 px box
+    # to a square is no mouth crop, so such faces are refused (the cache skips and counts them).
+    if min(w, h) < MIN_SIDE_PX / 2 or max(w, h) > ORIGINAL_MAX_ASPECT * min(w, h):
         raise CropError(
             f"The nose-to-chin box of this face is degenerate ({x1 - x0:.1f} x {y1 - y0:.1f} px); "
             "use the aligned crop mode."
