@@ -141,6 +141,14 @@ def test_labelled_folders_use_the_detector_and_count_photos_without_faces(tmp_pa
         interocular = np.linalg.norm(truth[1] - truth[0])
         # detector landmarks agree with the MTFL annotation to a fraction of the eye distance
         assert np.linalg.norm(record.landmarks - truth, axis=1).max() < 0.25 * interocular
+    # the process pool used for big folders finds the same faces, and reports progress
+    from keepsmiling_core.data import folders
+
+    seen: list[tuple[int, int]] = []
+    pooled = folders.load(root, workers=2, progress=lambda d, t: seen.append((d, t)))
+    assert [r.image_path for r in pooled] == [r.image_path for r in records]
+    np.testing.assert_allclose(np.stack([r.landmarks for r in pooled]), np.stack([r.landmarks for r in records]))
+    assert seen[-1] == (5, 5)
     before = fingerprint(f"folders:{root}")
     shutil.copy(faces[0].image_path, root / "smiling" / "extra.jpg")
     assert fingerprint(f"folders:{root}") != before

@@ -28,7 +28,7 @@ import numpy as np
 
 from keepsmiling_core.errors import CropError, DatasetError, ImageReadError
 
-from .crops import CropConfig, apply_matrix, crop_mouth
+from .crops import CROP_MATH_VERSION, CropConfig, apply_matrix, crop_mouth
 from .images import read_rgb
 from .records import FaceRecord, Reporter, SkipLog
 from .sources import fingerprint, load_records, parse_spec
@@ -39,6 +39,8 @@ CROPS_FILE = "crops.npz"
 MANIFEST_FILE = "manifest.json"
 # Below this many faces a process pool costs more to start than it saves.
 POOL_MIN_FACES = 1500
+
+PROGRESS_EVERY_S = 0.05
 
 Progress = Callable[[int, int], None]
 
@@ -85,6 +87,7 @@ def _cache_key(spec: str, split: str, config: CropConfig, limit: int | None, pos
         "limit": limit,
         "pose": pose,
         "skip_bad": skip_bad,
+        "crop_math": CROP_MATH_VERSION,
         "source_sha256": fingerprint(spec, split),
     }
 
@@ -173,7 +176,8 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
         return out_dir
 
     started = time.monotonic()
-    records = load_records(spec, split, skip_bad=skip_bad, report=report)
+    records = load_records(spec, split, skip_bad=skip_bad, report=report,
+                           progress=progress if parse_spec(spec).kind == "folders" else None)
     if pose is not None:
         records = [r for r in records if r.meta.get("pose", pose) == pose]
         if not records:
@@ -231,6 +235,7 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
     matrices: list[np.ndarray] = []
     kept: list[FaceRecord] = []
     results = _results(tasks, workers)
+    last_report = 0.0
     try:
         for done, (record, (status, value, matrix)) in enumerate(zip(candidates, results, strict=False), 1):
             if should_stop is not None and should_stop():
@@ -249,7 +254,11 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
                 if not skip_bad:
                     raise DatasetError(f"{reason} Fix or remove it, or pass --skip-bad to skip such faces.")
                 skipped.add(reason)
-            if progress is not None:
+            finished = len(images) >= wanted or done == len(candidates)
+            now = time.monotonic()
+            if progress is not None and (finished or now - last_report >= PROGRESS_EVERY_S):
+                # throttled: a GUI turns every call into a signal, 10,000 of them would flood its event loop
+                last_report = now
                 progress(min(len(images), wanted) if limit is not None else done, wanted)
             if len(images) >= wanted:
                 break

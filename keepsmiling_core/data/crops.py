@@ -32,6 +32,8 @@ import numpy as np
 
 from keepsmiling_core.errors import CropError
 
+# Bumped whenever the pixels crop_mouth produces for a given CropConfig change, so old caches rebuild.
+CROP_MATH_VERSION = 1
 MODES = ("aligned", "original")
 SIZES = (32, 64, 128)
 # Median eye-to-mouth / inter-ocular distance over MTFL training (measured: 1.082), used to put both

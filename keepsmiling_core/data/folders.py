@@ -11,6 +11,9 @@ Splits: ``ROOT/smiling`` + ``ROOT/not_smiling`` are the training split; if ``ROO
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,8 @@ from .records import FaceRecord, Reporter, SkipLog, check_landmarks
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 LABEL_DIRS = (("smiling", True), ("not_smiling", False))
+# Below this many photos a pool (each worker loads dlib's model, ~1 s) costs more than it saves.
+POOL_MIN_PHOTOS = 64
 
 
 def split_root(root: Path, split: str) -> Path:
@@ -52,11 +57,39 @@ def photos(base: Path) -> list[tuple[Path, bool]]:
     return found
 
 
-def load(root: Path, split: str = "training", *, skip_bad: bool = False,
-         report: Reporter | None = None) -> list[FaceRecord]:
-    """Detect a face in every labelled photo; unreadable photos raise DatasetError unless ``skip_bad``."""
+def _detect_one(path: Path) -> tuple[str, object, int, float]:
+    """(status, landmarks or reason, faces found, score) for one photo; runs in pool workers too."""
     from keepsmiling_core.detection import detect_faces  # dlib is only needed for this source
 
+    try:
+        image = read_rgb(path)
+    except ImageReadError as exc:
+        return "bad", str(exc), 0, 0.0
+    faces = detect_faces(image)
+    usable = [f for f in faces if check_landmarks(np.asarray(f.landmarks, np.float32)) is None]
+    if not usable:
+        return "none", None, len(faces), 0.0
+    face = max(usable, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+    return "ok", np.asarray(face.landmarks, dtype=np.float32), len(faces), float(face.score)
+
+
+def _detections(paths: list[Path], workers: int | None) -> Iterator[tuple[str, object, int, float]]:
+    if workers is None:
+        workers = 1 if len(paths) < POOL_MIN_PHOTOS else max(1, min(8, os.cpu_count() or 1))
+    if workers <= 1:
+        yield from map(_detect_one, paths)
+        return
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:  # never fork a threaded process
+        yield from pool.imap(_detect_one, paths, chunksize=4)
+
+
+def load(root: Path, split: str = "training", *, skip_bad: bool = False, report: Reporter | None = None,
+         progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> list[FaceRecord]:
+    """Detect a face in every labelled photo; unreadable photos raise DatasetError unless ``skip_bad``.
+
+    Detection is the slow part (~50-150 ms a photo), so big folders use a process pool and report
+    ``progress(done, total)``.
+    """
     base = split_root(Path(root), split)
     items = photos(base)
     if not items:
@@ -64,23 +97,25 @@ def load(root: Path, split: str = "training", *, skip_bad: bool = False,
     skipped = SkipLog(str(base), report)
     no_face: list[str] = []
     records: list[FaceRecord] = []
-    for path, smiling in items:
-        rel = path.relative_to(base).as_posix()
-        try:
-            image = read_rgb(path)
-        except ImageReadError as exc:
-            if not skip_bad:
-                raise DatasetError(f"{exc} Remove it from {path.parent} or pass --skip-bad.") from None
-            skipped.add(f"{rel}: {exc}")
-            continue
-        faces = detect_faces(image)
-        usable = [f for f in faces if check_landmarks(np.asarray(f.landmarks, np.float32)) is None]
-        if not usable:
-            no_face.append(rel)
-            continue
-        face = max(usable, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
-        records.append(FaceRecord(path, np.asarray(face.landmarks, dtype=np.float32), smiling,
-                                  {"source": base.name, "file": rel, "faces": len(faces), "score": face.score}))
+    results = _detections([path for path, _ in items], workers)
+    try:
+        for done, ((path, smiling), (status, value, n_faces, score)) in enumerate(zip(items, results, strict=False), 1):
+            rel = path.relative_to(base).as_posix()
+            if status == "bad":
+                if not skip_bad:
+                    raise DatasetError(f"{value} Remove it from {path.parent} or pass --skip-bad.")
+                skipped.add(f"{rel}: {value}")
+            elif status == "none":
+                no_face.append(rel)
+            else:
+                records.append(FaceRecord(path, value, smiling,
+                                          {"source": base.name, "file": rel, "faces": n_faces, "score": score}))
+            if progress is not None:
+                progress(done, len(items))
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
     skipped.flush()
     if no_face and report is not None:
         report(f"No face found in {len(no_face)} of {len(items)} photos (skipped): {', '.join(no_face[:3])}"

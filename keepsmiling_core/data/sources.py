@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +46,18 @@ def _module(kind: str):
 
 
 def load_records(spec: str, split: str = "training", *, skip_bad: bool = False,
-                 report: Reporter | None = None) -> list[FaceRecord]:
-    """All faces of a dataset split; DatasetError (file and line named) on bad input unless ``skip_bad``."""
+                 report: Reporter | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[FaceRecord]:
+    """All faces of a dataset split; DatasetError (file and line named) on bad input unless ``skip_bad``.
+
+    ``progress(done, total)`` is called by sources that do slow work per photo (labelled folders run the
+    face detector); annotation-file sources parse in a moment and do not call it.
+    """
     source = parse_spec(spec)
-    return _module(source.kind).load(source.root, split, skip_bad=skip_bad, report=report)
+    loader = _module(source.kind).load
+    if progress is not None and source.kind == "folders":
+        return loader(source.root, split, skip_bad=skip_bad, report=report, progress=progress)
+    return loader(source.root, split, skip_bad=skip_bad, report=report)
 
 
 def fingerprint(spec: str, split: str = "training") -> str:
