@@ -17,6 +17,7 @@ from types import ModuleType
 from keepsmiling_core.errors import DetectionError
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
+VERIFIER_FILE = "mmod_human_face_detector.dat"  # dlib's CNN face detector, same package
 MODEL_ENV = "KEEPSMILING_LANDMARK_MODEL"  # lets packagers point at the model file elsewhere
 
 _lock = threading.Lock()
@@ -36,21 +37,26 @@ def dlib_module() -> ModuleType:
     return dlib
 
 
-def predictor_path() -> Path:
-    """Where the 68-point model is: $KEEPSMILING_LANDMARK_MODEL, else inside face-recognition-models."""
-    override = os.environ.get(MODEL_ENV)
-    if override:
-        return Path(override)
+def models_dir() -> Path:
+    """The ``models/`` folder of the installed face-recognition-models package."""
     try:
         spec = importlib.util.find_spec("face_recognition_models")
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
         raise DetectionError(
-            "Face detection needs the landmark model from the 'face-recognition-models' package, "
+            "Face detection needs the models from the 'face-recognition-models' package, "
             "which is not installed. Install it with:  pip install face-recognition-models"
         )
-    return Path(next(iter(spec.submodule_search_locations))) / "models" / PREDICTOR_FILE
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def predictor_path() -> Path:
+    """Where the 68-point model is: $KEEPSMILING_LANDMARK_MODEL, else inside face-recognition-models."""
+    override = os.environ.get(MODEL_ENV)
+    if override:
+        return Path(override)
+    return models_dir() / PREDICTOR_FILE
 
 
 def shape_predictor():
@@ -89,7 +95,32 @@ def face_detector():
     return detector
 
 
+def face_verifier():
+    """This thread's CNN (MMOD) face detector, used to confirm low-scoring HOG detections.
+
+    Like the HOG detector it keeps per-call buffers, so each thread gets its own (~0.1 s to load).
+    """
+    verifier = getattr(_thread_state, "verifier", None)
+    if verifier is None:
+        path = models_dir() / VERIFIER_FILE
+        if not path.is_file():
+            raise DetectionError(
+                f"The face verification model {path} is missing. Reinstall it with:  "
+                "pip install --force-reinstall face-recognition-models"
+            )
+        try:
+            verifier = dlib_module().cnn_face_detection_model_v1(str(path))
+        except (RuntimeError, MemoryError) as exc:
+            raise DetectionError(
+                f"The face verification model {path} could not be loaded ({exc}). Reinstall it with:  "
+                "pip install --force-reinstall face-recognition-models"
+            ) from None
+        _thread_state.verifier = verifier
+    return verifier
+
+
 def load_models() -> None:
     """Load everything now (e.g. in a GUI worker at start-up) so the first detection is quick."""
     shape_predictor()
     face_detector()
+    face_verifier()
