@@ -75,7 +75,14 @@ def read_photo(path: str | os.PathLike) -> Photo:
             f"{path} is too large to open safely ({exc}); refusing it as a possible decompression bomb."
         ) from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{path} is not an image file Pillow can read (JPEG, PNG, TIFF, ...).") from None
+        hint = ""
+        if path.suffix.lower() in (".heic", ".heif", ".avif"):
+            hint = " HEIC/HEIF/AVIF photos are not supported: export the photo as JPEG first."
+        raise ImageReadError(
+            f"{path} is not an image file Pillow can read (JPEG, PNG, TIFF, BMP, WebP, ...).{hint}"
+        ) from None
+    except PermissionError:
+        raise ImageReadError(f"{path} cannot be read: permission denied.") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageReadError(f"{path} could not be decoded (truncated or corrupt?): {exc}") from None
     except MemoryError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import ExifTags, Image
@@ -77,6 +78,15 @@ def test_rgba_and_la_are_composited_on_white(real_rgb, tmp_path):
     rgb_la = read_photo(tmp_path / "la.png").rgb
     assert (rgb_la[:50] == 255).all() and rgb_la.shape == (250, 250, 3)
 
+    palette = Image.fromarray(real_rgb).quantize(32)
+    indices = np.asarray(palette).copy()
+    indices[:50] = 31
+    transparent = Image.fromarray(indices, "P")
+    transparent.putpalette(palette.getpalette())
+    transparent.save(tmp_path / "transparent.gif", transparency=31)
+    rgb_p = read_photo(tmp_path / "transparent.gif").rgb
+    assert (rgb_p[:50] == 255).all() and not (rgb_p[50:] == 255).all()
+
 
 def test_palette_cmyk_and_16_bit(real_rgb, tmp_path):
     palette = Image.fromarray(real_rgb).quantize(64)
@@ -97,6 +107,13 @@ def test_palette_cmyk_and_16_bit(real_rgb, tmp_path):
 
     Image.fromarray(gray16.astype(np.int32), "I").save(tmp_path / "gray32.tif")
     assert np.array_equal(read_photo(tmp_path / "gray32.tif").rgb[..., 0], gray8)
+
+
+def test_48_bit_rgb_is_scaled_to_8_bit(real_rgb, tmp_path):
+    rgb16 = real_rgb.astype(np.uint16) * 257 + 100  # full 16-bit range, not just shifted bytes
+    for name in ("rgb16.png", "rgb16.tif"):
+        assert cv2.imwrite(str(tmp_path / name), rgb16[..., ::-1])  # OpenCV writes BGR
+        assert np.abs(read_photo(tmp_path / name).rgb.astype(int) - real_rgb).max() <= 1
 
 
 def test_decompression_bomb_refused_before_decoding(tmp_path):
