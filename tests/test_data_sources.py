@@ -30,9 +30,9 @@ def source_faces(mtfl_subset: Path) -> list:
     return [r for r in lfw if r.smiling][:4] + [r for r in lfw if not r.smiling][:4]
 
 
-def _celeba(root: Path, faces: list, csv: bool = False) -> Path:
+def _celeba(root: Path, faces: list, csv: bool = False, wild: bool = False) -> Path:
     """A CelebA-layout folder (official .txt or Kaggle .csv files) holding real MTFL faces."""
-    images = root / "img_align_celeba"
+    images = root / ("img_celeba" if wild else "img_align_celeba")
     if csv:
         images = images / "img_align_celeba"
     images.mkdir(parents=True)
@@ -64,17 +64,18 @@ def _celeba(root: Path, faces: list, csv: bool = False) -> Path:
             path.write_text("\r\n".join(head + body) + "\r\n")
 
         write_txt(anno / "list_attr_celeba.txt", list(ATTRS), attr_rows)
-        write_txt(anno / "list_landmarks_align_celeba.txt", LANDMARK_HEADER, mark_rows)
+        write_txt(anno / ("list_landmarks_celeba.txt" if wild else "list_landmarks_align_celeba.txt"),
+                  LANDMARK_HEADER, mark_rows)
         (root / "Eval").mkdir()
         write_txt(root / "Eval" / "list_eval_partition.txt", None, part_rows)
     return root
 
 
-@pytest.mark.parametrize("csv", [False, True])
+@pytest.mark.parametrize(("csv", "wild"), [(False, False), (True, False), (False, True)])
 def test_celeba_parses_labels_by_header_interleaved_landmarks_and_partitions(
-    tmp_path: Path, source_faces: list, csv: bool
+    tmp_path: Path, source_faces: list, csv: bool, wild: bool
 ) -> None:
-    root = _celeba(tmp_path / "celeba", source_faces, csv=csv)
+    root = _celeba(tmp_path / "celeba", source_faces, csv=csv, wild=wild)
     train = load_records(f"celeba:{root}", "training")
     assert [r.image_path.name for r in train] == [f"{i:06d}.jpg" for i in range(1, 6)]
     assert [r.smiling for r in train] == [True, True, True, True, False]
@@ -99,6 +100,13 @@ def test_celeba_bad_inputs(tmp_path: Path, source_faces: list) -> None:
     notes: list[str] = []
     assert len(load_records(f"celeba:{root}", skip_bad=True, report=notes.append)) == 4
     assert "line 4" in notes[0]
+    lines = good.splitlines()
+    fields = lines[4].split()
+    fields[9:11] = fields[7:9]  # line 5: right mouth corner on the left one
+    lines[4] = " ".join(fields)
+    marks.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match=r"line 5: the two mouth corners coincide"):
+        load_records(f"celeba:{root}")
     marks.write_text(good)
     (root / "img_align_celeba" / "000003.jpg").unlink()
     with pytest.raises(DatasetError, match=r"line 5: image .*000003\.jpg does not exist"):
