@@ -10,7 +10,7 @@ import pytest
 
 from keepsmiling_core.data.cache import build_crop_cache, load_crop_cache
 from keepsmiling_core.data.mtfl import load_mtfl
-from keepsmiling_core.data.sources import fingerprint, load_records
+from keepsmiling_core.data.sources import fingerprint, load_records, quick_counts
 from keepsmiling_core.errors import DatasetError
 
 ATTRS = ("5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair "
@@ -84,6 +84,7 @@ def test_celeba_parses_labels_by_header_interleaved_landmarks_and_partitions(
     test = load_records(f"celeba:{root}", "testing")
     assert [r.smiling for r in test] == [False, False]
     assert len(load_records(f"celeba:{root}", "all")) == 8
+    assert quick_counts(f"celeba:{root}", "testing") == (0, 2)
     cache = load_crop_cache(build_crop_cache(f"celeba:{root}", tmp_path / "cache", size=32, split="all"))
     assert len(cache) == 8 and int(cache.smiling.sum()) == 4
 
@@ -157,6 +158,7 @@ def test_labelled_folders_use_the_detector_and_count_photos_without_faces(tmp_pa
     assert [r.image_path for r in pooled] == [r.image_path for r in records]
     np.testing.assert_allclose(np.stack([r.landmarks for r in pooled]), np.stack([r.landmarks for r in records]))
     assert seen[-1] == (5, 5)
+    assert quick_counts(f"folders:{root}") == (2, 3)  # photos, without running the detector
     before = fingerprint(f"folders:{root}")
     shutil.copy(faces[0].image_path, root / "smiling" / "extra.jpg")
     assert fingerprint(f"folders:{root}") != before

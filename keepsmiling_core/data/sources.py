@@ -77,3 +77,21 @@ def fingerprint(spec: str, split: str = "training") -> str:
             digest.update(str(item).encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def quick_counts(spec: str, split: str = "training") -> tuple[int, int]:
+    """(smiling, not smiling) for showing a dataset's size before preparing it, without slow work.
+
+    Annotation sources are parsed (bad lines skipped); labelled folders count image files per label
+    instead of running the face detector on each, so the number is photos, an upper bound on faces.
+    """
+    source = parse_spec(spec)
+    if source.kind == "folders":
+        from .folders import photos, split_root
+
+        items = photos(split_root(source.root, split))
+        smiling = sum(1 for _, is_smiling in items if is_smiling)
+        return smiling, len(items) - smiling
+    records = load_records(spec, split, skip_bad=True)
+    smiling = sum(1 for r in records if r.smiling)
+    return smiling, len(records) - smiling
