@@ -185,9 +185,9 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
     images, smiling, matrices, sources, n_skipped = _crop_records(records, config, limit=limit, progress=progress,
                                                        skip_bad=skip_bad, report=report,
                                                        workers=workers, should_stop=should_stop)
-    if not images:
+    if not len(images):
         raise DatasetError(f"No usable face was found in {spec} ({split}).")
-    images_arr = np.stack(images)
+    images_arr = images
     matrices_arr = np.stack(matrices)
     smiling_arr = np.asarray(smiling, dtype=bool)
     crop_landmarks = np.stack([apply_matrix(m, r.landmarks).astype(np.float32)
@@ -220,7 +220,7 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
 def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int | None,
                   progress: Progress | None, skip_bad: bool, report: Reporter | None,
                   workers: int | None, should_stop: Callable[[], bool] | None
-                  ) -> tuple[list[np.ndarray], list[bool], list[np.ndarray], list[FaceRecord], int]:
+                  ) -> tuple[np.ndarray, list[bool], list[np.ndarray], list[FaceRecord], int]:
     wanted = len(records) if limit is None else min(limit, len(records))
     # With a limit, only look a little past it: enough to replace the odd bad face, not the whole set.
     candidates = records if limit is None else records[: min(len(records), limit + max(64, math.ceil(0.1 * limit)))]
@@ -230,7 +230,9 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
     tasks = [(str(r.image_path), r.landmarks, config_json) for r in candidates]
     skipped = SkipLog("the photos", report)
     uncroppable = SkipLog("the crops (faces whose landmarks allow no mouth crop)", report)
-    images: list[np.ndarray] = []
+    # Filled in place: a list of crops plus np.stack would briefly hold every crop twice (GBs for CelebA).
+    images = np.empty((wanted, config.size, config.size, 3), dtype=np.uint8)
+    count = 0
     smiling: list[bool] = []
     matrices: list[np.ndarray] = []
     kept: list[FaceRecord] = []
@@ -241,7 +243,8 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
             if should_stop is not None and should_stop():
                 raise DatasetError("Preparing the crop cache was cancelled; nothing was written.")
             if status == "ok":
-                images.append(value)
+                images[count] = value
+                count += 1
                 smiling.append(record.smiling)
                 matrices.append(matrix)
                 kept.append(record)
@@ -254,13 +257,13 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
                 if not skip_bad:
                     raise DatasetError(f"{reason} Fix or remove it, or pass --skip-bad to skip such faces.")
                 skipped.add(reason)
-            finished = len(images) >= wanted or done == len(candidates)
+            finished = count >= wanted or done == len(candidates)
             now = time.monotonic()
             if progress is not None and (finished or now - last_report >= PROGRESS_EVERY_S):
                 # throttled: a GUI turns every call into a signal, 10,000 of them would flood its event loop
                 last_report = now
-                progress(min(len(images), wanted) if limit is not None else done, wanted)
-            if len(images) >= wanted:
+                progress(min(count, wanted) if limit is not None else done, wanted)
+            if count >= wanted:
                 break
     finally:
         close = getattr(results, "close", None)
@@ -268,7 +271,7 @@ def _crop_records(records: list[FaceRecord], config: CropConfig, *, limit: int |
             close()
     skipped.flush()
     uncroppable.flush()
-    return images, smiling, matrices, kept, len(skipped.reasons) + len(uncroppable.reasons)
+    return images[:count], smiling, matrices, kept, len(skipped.reasons) + len(uncroppable.reasons)
 
 
 def load_crop_cache(path: Path | str) -> CropCache:
