@@ -263,14 +263,19 @@ class _Loop:
                         ) from exc
                     raise
                 done = step + 1
-                stopping = self.trainer._stop_requested()
-                last = done == total or stopping
-                if done % cfg.sample_every == 0 or last:
+                if done % cfg.sample_every == 0 or done == total:
                     self._sample(done)
-                if done % cfg.log_every == 0 or last:
+                logged = done % cfg.log_every == 0 or done == total
+                if logged:
                     rate = (time.perf_counter() - t0) / max(1, done - start)
                     self._log(done, factor, eta=rate * (total - done))
-                if done % cfg.checkpoint_every == 0 or last:
+                # Checked after the progress callback, so a stop() from it takes effect at this step.
+                stopping = self.trainer._stop_requested() and done < total
+                if stopping:
+                    self._sample(done)
+                    if not logged:
+                        self._log(done, factor, eta=None)
+                if done % cfg.checkpoint_every == 0 or done == total or stopping:
                     self._checkpoint(done, factor)
                 if stopping:
                     self.trainer.stopped_early = done < total
