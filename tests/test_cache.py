@@ -144,3 +144,10 @@ def test_tensor_helpers_round_trip_exactly(small_cache: Path) -> None:
     assert np.array_equal(hflip(batch)[:, :, 0], batch[:, :, -1])
     with pytest.raises(TypeError):
         to_tensor(batch.astype(np.float32))
+
+
+def test_cancelling_writes_nothing(mtfl_subset: Path, tmp_path: Path) -> None:
+    calls = iter(range(1000))
+    with pytest.raises(DatasetError, match="cancelled"):
+        build_crop_cache(f"mtfl:{mtfl_subset}", tmp_path / "c", size=32, should_stop=lambda: next(calls) >= 5)
+    assert not (tmp_path / "c" / "crops.npz").exists() and not (tmp_path / "c" / "manifest.json").exists()
