@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit="face", desc="cropping", file=sys.stderr, dynamic_ncols=True)
+            bar = tqdm(total=total, unit="face", desc="preparing", file=sys.stderr, dynamic_ncols=True)
         bar.update(done - bar.n)
 
     def report(message: str) -> None:
