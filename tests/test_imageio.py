@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -123,9 +125,19 @@ def test_decompression_bomb_refused_before_decoding(tmp_path):
     with pytest.raises(ImageReadError, match="bomb.png.*megapixels"):
         read_photo(tmp_path / "bomb.png")
 
-    Image.new("1", (20_000, 20_000)).save(tmp_path / "huge.png")  # over PIL's hard limit too
+    # A header that claims 30000×30000 RGB (over PIL's own hard limit too), followed by almost nothing.
+    (tmp_path / "huge.png").write_bytes(_png_header(30_000, 30_000) + _png_chunk(b"IEND", b""))
     with pytest.raises(ImageReadError, match="huge.png"):
         read_photo(tmp_path / "huge.png")
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def _png_header(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
 
 
 def test_bad_files_name_the_file(mtfl_root, tmp_path):
