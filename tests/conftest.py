@@ -10,8 +10,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from keepsmiling_core.paths import mtfl_dir  # noqa: E402
+
+# Small test tensors gain nothing from threads, and the suite shares 2 cores with other jobs.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
