@@ -140,6 +140,11 @@ class Trainer:
         saved_path = run_dir / "config.json"
         if cfg.resume and saved_path.exists():
             saved = TrainConfig.load(saved_path)
+            # Resume with the values the run started with, even if the presets changed since.
+            resolved = _resolved_section(saved_path)
+            saved.hparams = {**resolved.get("hparams", {}), **saved.hparams}
+            saved.arch = {**resolved.get("arch", {}), **saved.arch}
+            saved.batch_size = saved.batch_size or saved.hparams.get("batch_size")
             for name in RESUMABLE_CHANGES:
                 setattr(saved, name, getattr(cfg, name))
             return saved
@@ -342,6 +347,13 @@ def _fixed_inputs(cache: CropCache, recipe: Recipe, size: int, device: torch.dev
     generator = torch.Generator().manual_seed(seed + 12345)
     noise = torch.randn(2 * FIXED_SAMPLES, max(1, recipe.noise_dim()), generator=generator).to(device)
     return images, labels, noise
+
+
+def _resolved_section(config_path: Path) -> dict:
+    try:
+        return dict(json.loads(config_path.read_text(encoding="utf-8")).get("resolved") or {})
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return {}
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
