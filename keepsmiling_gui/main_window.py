@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self.renderer.delivered.connect(self._on_rendered)
         self.renderer.failed.connect(lambda _g, text: self.show_error("Cannot edit", text))
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _: self._update_title())
+        self.undo_stack.cleanChanged.connect(self._update_title)
 
         self.photo = None  # keepsmiling_core.imageio.Photo
         self.faces: list = []

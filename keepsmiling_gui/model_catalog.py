@@ -7,7 +7,6 @@ so listing stays instant even with many runs. Loading is the core's job (``load_
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,28 +47,21 @@ def runs_dir() -> Path:
     return user_dir() / "runs"
 
 
-def _checkpoint_json(folder: Path) -> Path | None:
-    direct = folder / "checkpoint.json"
-    if direct.is_file():
-        return direct
-    candidates = sorted(folder.glob("*/checkpoint.json"), key=lambda p: p.stat().st_mtime)
-    return candidates[-1] if candidates else None
-
-
 def describe_model(folder: Path, shipped: bool = False) -> ModelEntry | None:
-    """Read a model folder's metadata; None when it holds no checkpoint (e.g. an unfinished run)."""
-    meta_path = _checkpoint_json(folder)
-    if meta_path is None:
-        return None
+    """Read a model folder's metadata; None when it holds no usable checkpoint (e.g. a run just started)."""
+    from keepsmiling_core.editing.latent import find_direction_dir
+    from keepsmiling_core.errors import KeepSmilingError
+    from keepsmiling_core.training.checkpoint import read_meta
+
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = read_meta(folder)
+    except (KeepSmilingError, OSError):
         return None
     setup = str(meta.get("setup", "")).lower()
     if setup not in SETUP_LABELS:
         return None
     step = int(meta.get("step", 0) or 0)
-    has_direction = (folder / "latent.json").is_file() or (meta_path.parent / "latent.json").is_file()
+    has_direction = find_direction_dir(Path(folder), Path(meta["_dir"])) is not None
     origin = "shipped" if shipped else f"run {folder.name}, step {step}"
     return ModelEntry(
         path=folder,

@@ -76,6 +76,7 @@ class TrainingDialog(QDialog):
         self.last_result: dict | None = None
         self.last_error: str | None = None
         self.dataset_counts: tuple[int, int] | None = None
+        self.extra_config: dict = {}  # further TrainConfig fields (tests switch TensorBoard off)
         self._build()
         self._load_settings()
         self._check_timer = QTimer(self, singleShot=True, interval=400)
@@ -237,6 +238,7 @@ class TrainingDialog(QDialog):
             out_dir=self.out_dir.text().strip() or str(runs_dir()),
             limit=self.limit.value(),
             frontal_only=self.frontal_only.isChecked(),
+            extra=dict(self.extra_config),
         )
 
     def _save_settings(self, request: TrainingRequest) -> None:
@@ -316,6 +318,7 @@ class TrainingDialog(QDialog):
 
     def _launch(self) -> None:
         assert self.job is not None
+        self.job.reset()
         self._started_at = time.monotonic()
         self.tasks.start(self.job.run, on_progress=self._on_event, on_success=self._on_done,
                          on_failure=self._on_failed)

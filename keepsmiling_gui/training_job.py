@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.paths import user_dir
 
 DATASET_KINDS = {"MTFL": "mtfl", "CelebA": "celeba", "Folders": "folders"}
@@ -66,22 +67,27 @@ class JobEvent:
 
 
 def _config_for(request: TrainingRequest, cache: Path, run_dir: Path, resume: bool):
-    from keepsmiling_core.training.trainer import TrainConfig
+    from keepsmiling_core.training.config import TrainConfig
 
-    wanted = {
-        "setup": request.setup,
-        "data": cache,
-        "out": run_dir,
-        "steps": request.steps,
-        "batch_size": request.batch_size,
-        "lr": request.lr,
-        "size": request.size,
-        "device": request.device,
-        "resume": resume,
-    }
+    config = TrainConfig(
+        setup=request.setup,
+        data=str(cache),
+        out=str(run_dir),
+        steps=request.steps,
+        batch_size=request.batch_size,
+        lr=request.lr,
+        size=request.size,
+        device=request.device,
+        resume=resume,
+        # the dialog wants a lively curve and a fresh sample grid on short and long runs alike
+        log_every=max(1, min(10, request.steps // 100)),
+        sample_every=max(1, min(250, request.steps // 10)),
+    )
     names = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in wanted.items() if k in names}, **{
-        k: v for k, v in request.extra.items() if k in names})
+    for key, value in request.extra.items():
+        if key in names:
+            setattr(config, key, value)
+    return config
 
 
 class TrainingJob:
@@ -104,44 +110,54 @@ class TrainingJob:
         if trainer is not None:
             trainer.stop()
 
+    def reset(self) -> None:
+        """Called on the GUI thread before (re)starting, so a Cancel clicked right after Start still counts."""
+        with self._lock:
+            self._stop_requested = False
+            self.paused = False
+
     @property
     def stop_requested(self) -> bool:
         return self._stop_requested
 
-    def run(self, report: Callable[[JobEvent], None]) -> dict:
-        from keepsmiling_core.training.trainer import Trainer
-
+    def _prepare(self, request: TrainingRequest, report: Callable[[JobEvent], None]) -> Path:
         from keepsmiling_core.data.cache import build_crop_cache
 
-        request = self.request
-        with self._lock:
-            self._stop_requested = False
-            self.paused = False
-        report(JobEvent("prepare", "Preparing mouth crops (reused when already prepared)…", fraction=0.0))
+        def prepare_progress(done: int, total: int) -> None:
+            report(JobEvent("prepare", "Preparing mouth crops…", fraction=done / max(1, total)))
 
-        def prepare_progress(*args: Any, **kwargs: Any) -> None:
-            report(JobEvent("prepare", "Preparing mouth crops…", fraction=_fraction(args)))
-
-        cache = build_crop_cache(
+        return Path(build_crop_cache(
             request.spec,
             request.cache_dir(),
             size=request.size,
             limit=request.limit or None,
             pose=3 if request.frontal_only and request.dataset_kind == "mtfl" else None,
             progress=prepare_progress,
-        )
+            report=lambda text: report(JobEvent("message", text)),
+            should_stop=lambda: self._stop_requested,
+        ))
+
+    def run(self, report: Callable[[JobEvent], None]) -> dict:
+        from keepsmiling_core.training.trainer import Trainer
+
+        request = self.request
+        report(JobEvent("prepare", "Preparing mouth crops (reused when already prepared)…", fraction=0.0))
+        try:
+            cache = self._prepare(request, report)
+        except KeepSmilingError:
+            if self._stop_requested:  # cancelled while cropping: nothing to train, nothing to report
+                return {"run_dir": None, "stopped": True, "paused": False, "cache": None}
+            raise
         if self._stop_requested:
             return {"run_dir": None, "stopped": True, "paused": self.paused, "cache": cache}
         report(JobEvent("message", f"Training {request.setup} in {self.run_dir}"))
         trainer = Trainer(
             _config_for(request, Path(cache), self.run_dir, self.resume),
             on_progress=lambda p: report(JobEvent("train", progress=p)),
+            should_stop=lambda: self._stop_requested,
         )
         with self._lock:
             self._trainer = trainer
-            stop_now = self._stop_requested
-        if stop_now:
-            trainer.stop()
         try:
             run_dir = Path(trainer.run())
         finally:
@@ -163,11 +179,3 @@ class TrainingJob:
             "direction": direction,
         }
 
-
-def _fraction(args: tuple) -> float | None:
-    """Accept the core's progress callbacks as (done, total) or (fraction,) or an object with both."""
-    if len(args) >= 2 and isinstance(args[0], (int, float)) and isinstance(args[1], (int, float)) and args[1]:
-        return float(args[0]) / float(args[1])
-    if len(args) == 1 and isinstance(args[0], float):
-        return args[0]
-    return None

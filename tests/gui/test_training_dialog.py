@@ -1,0 +1,91 @@
+"""The training dialog runs a tiny real training (crop cache -> Trainer -> smile direction) in a worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from keepsmiling_gui.model_catalog import describe_model
+from keepsmiling_gui.training_dialog import TrainingDialog
+
+
+@pytest.fixture
+def dialog(qtbot, messages, mtfl_subset: Path, tmp_path: Path, wait_until):
+    dlg = TrainingDialog()
+    qtbot.addWidget(dlg)
+    dlg.dataset_kind.setCurrentIndex(dlg.dataset_kind.findData("mtfl"))
+    dlg.dataset_path.setText(str(mtfl_subset))
+    dlg.size.setCurrentIndex(dlg.size.findData(32))
+    dlg.limit.setValue(48)
+    dlg.batch_size.setValue(8)
+    dlg.out_dir.setText(str(tmp_path / "runs"))
+    dlg.extra_config = {"tensorboard": False}
+    dlg.show()
+    yield dlg
+    if dlg.running:
+        dlg.job.stop()
+    dlg.tasks.wait(60_000)
+
+
+def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: Path):
+    dialog.validate_dataset()
+    wait_until(lambda: dialog.dataset_counts is not None)
+    assert dialog.dataset_counts == (200, 200)  # the fixed balanced MTFL subset
+    assert "200 smiling and 200 non-smiling" in dialog.dataset_status.text()
+    dialog.dataset_path.setText(str(tmp_path / "nowhere"))
+    dialog.validate_dataset()
+    wait_until(lambda: dialog.dataset_counts is None and "Checking" not in dialog.dataset_status.text())
+    assert "nowhere" in dialog.dataset_status.text()
+
+
+def test_tiny_splitgan_run_to_the_end(qtbot, dialog, wait_until):
+    dialog.setup.setCurrentIndex(dialog.setup.findData("splitgan"))
+    dialog.steps.setValue(12)
+    finished: list[Path] = []
+    dialog.runFinished.connect(finished.append)
+    dialog.start_button.click()
+    assert not dialog.settings_box.isEnabled() and dialog.cancel_button.isEnabled()
+    wait_until(lambda: dialog.last_result is not None or dialog.last_error is not None, 120)
+    assert dialog.last_error is None, dialog.last_error
+    result = dialog.last_result
+    run_dir = Path(result["run_dir"])
+    assert not result["stopped"] and finished == [run_dir]
+    assert dialog.last_progress.step == 12 == dialog.last_progress.total_steps
+    assert dialog.progress.value() == dialog.progress.maximum() == 12
+    assert dialog.loss_plot.series and all(len(p) >= 2 for p in dialog.loss_plot.series.values())
+    assert dialog.sample.pixmap() is not None and not dialog.sample.pixmap().isNull()
+    assert (run_dir / "latent.json").is_file(), "a SplitGAN run gets its smile direction automatically"
+    entry = describe_model(run_dir)
+    assert entry is not None and entry.setup == "splitgan" and entry.missing_for_edit() is None
+    assert dialog.settings_box.isEnabled() and not dialog.cancel_button.isEnabled()
+    # the choices are remembered for next time
+    again = TrainingDialog()
+    qtbot.addWidget(again)
+    assert again.steps.value() == 12 and again.size.currentData() == 32 and again.limit.value() == 48
+
+
+def test_pause_resume_and_cancel_write_checkpoints(dialog, wait_until):
+    dialog.setup.setCurrentIndex(dialog.setup.findData("simplegan"))
+    dialog.steps.setValue(100_000)
+    dialog.start_button.click()
+    wait_until(lambda: dialog.last_progress is not None and dialog.last_progress.step >= 1, 120)
+    dialog.pause_button.click()
+    wait_until(lambda: dialog.last_result is not None, 60)
+    assert dialog.last_result["paused"] and dialog.pause_button.text() == "Resume"
+    run_dir = Path(dialog.last_result["run_dir"])
+    paused_step = json.loads(sorted(run_dir.glob("checkpoints/*/checkpoint.json"))[-1].read_text())["step"]
+    assert 1 <= paused_step < 100_000
+
+    dialog.last_result = None
+    dialog.pause_button.click()  # resume the same run from its checkpoint
+    wait_until(lambda: dialog.last_progress.step > paused_step, 120)
+    dialog.cancel_button.click()
+    wait_until(lambda: dialog.last_result is not None, 60)
+    assert dialog.last_error is None, dialog.last_error
+    assert dialog.last_result["stopped"] and not dialog.last_result["paused"]
+    assert Path(dialog.last_result["run_dir"]) == run_dir
+    steps = [json.loads(p.read_text())["step"] for p in run_dir.glob("checkpoints/*/checkpoint.json")]
+    assert max(steps) > paused_step and max(steps) < 100_000
+    assert "Cancelled" in dialog.status.text()
