@@ -1,8 +1,8 @@
 """Entry point of the ``keepsmiling`` command.
 
 Each subcommand lives in its own module under ``keepsmiling_core.cli`` and exposes
-``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported lazily so that
-``keepsmiling detect`` does not pay for importing the trainer, and a user-facing
+``add_arguments(parser)`` and ``run(args) -> int``. Only the chosen subcommand's module is
+imported, so ``keepsmiling detect`` does not pay for importing torch and the trainer, and a user-facing
 ``KeepSmilingError`` is printed as one clear line (exit code 2), never as a traceback.
 """
 
@@ -23,37 +23,30 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("smile", "smile", "make the faces in photos smile with a trained model"),
     ("train-classifier", "train_classifier", "train the smile classifier used for evaluation"),
     ("evaluate", "evaluate", "measure edit success, reconstruction, colour shift and KID"),
+    ("export", "export", "package a training run as a compact (fp16) model folder"),
 ]
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
+def build_parser(chosen: str | None) -> argparse.ArgumentParser:
+    """All subcommands are listed for --help, but only the chosen one's module is imported."""
     parser = argparse.ArgumentParser(prog="keepsmiling", description="KeepSmiling: make people in photos smile.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules: dict[str, str] = {}
     for name, module, help_text in SUBCOMMANDS:
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
-        modules[name] = module
-        try:
+        if name == chosen:
             mod = importlib.import_module(f"keepsmiling_core.cli.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"keepsmiling_core.cli.{module}":
-                raise
-            sub_parser.set_defaults(_missing=True)
-            continue
-        mod.add_arguments(sub_parser)
-        sub_parser.set_defaults(_run=mod.run)
-    return parser, modules
+            mod.add_arguments(sub_parser)
+            sub_parser.set_defaults(_run=mod.run)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, _ = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(chosen).parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        build_parser(None).print_help()
         return 1
-    if getattr(args, "_missing", False):
-        print(f"keepsmiling: the '{args.command}' command is not available in this build.", file=sys.stderr)
-        return 2
     try:
         return int(args._run(args) or 0)
     except KeepSmilingError as exc:
