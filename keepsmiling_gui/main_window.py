@@ -128,10 +128,17 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export edited faces…", lambda: self.export_faces(), None,
                                           "Write each edited face before and after as PNG files")
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        # Own actions rather than QUndoStack.createUndoAction: a fixed label keeps the toolbar from
+        # jumping while the tooltip names the step ("Undo Smile face 2").
+        self.undo_action = self._action("&Undo", self.undo_stack.undo, QKeySequence("Ctrl+Z"))
+        self.redo_action = self._action("&Redo", self.undo_stack.redo, None)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda text: self._set_tip(self.undo_action, f"Undo {text}"))
+        self.undo_stack.redoTextChanged.connect(lambda text: self._set_tip(self.redo_action, f"Redo {text}"))
         self.smile_all_action = self._action("Smile &all", lambda: self.smile_all(), QKeySequence("Ctrl+A"),
                                              "Make every editable face smile")
         self.clear_action = self._action("&Leave all as they were", lambda: self.clear_selection(),
@@ -214,7 +221,18 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.device_label)
 
+    @staticmethod
+    def _set_tip(action: QAction, text: str) -> None:
+        try:
+            action.setToolTip(text.strip())
+        except RuntimeError:  # the stack clears itself while the window is being destroyed
+            pass
+
     def _update_title(self) -> None:
+        try:
+            self.undo_stack.isClean()
+        except RuntimeError:  # emitted by the stack's own destructor
+            return
         name = self.photo.path.name if self.photo is not None and self.photo.path else "no photo"
         dirty = "" if self.undo_stack.isClean() else " •"
         self.setWindowTitle(f"KeepSmiling — {name}{dirty}")
@@ -364,6 +382,11 @@ class MainWindow(QMainWindow):
     def _select_in_picker(self, entry: ModelEntry | None) -> None:
         if entry is None:
             return
+        if all(Path(m.path) != Path(entry.path) for m in self.models):  # loaded from elsewhere
+            if not self.models:
+                self.model_picker.clear()
+            self.models.append(entry)
+            self.model_picker.addItem(entry.label, str(entry.path))
         index = self.model_picker.findData(str(entry.path))
         if index >= 0:
             self.model_picker.setCurrentIndex(index)

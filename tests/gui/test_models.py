@@ -1,0 +1,83 @@
+"""Model picker: runs found in the user folder, SimpleGAN shows sampled smiles, no model -> an offer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from keepsmiling_gui.main_window import MainWindow
+from keepsmiling_gui.model_catalog import find_models
+
+
+@pytest.fixture
+def no_shipped_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    empty = tmp_path / "resources"
+    (empty / "models").mkdir(parents=True)
+    monkeypatch.setenv("KEEPSMILING_RESOURCES", str(empty))
+    return empty
+
+
+def train_simplegan(cache: Path, out: Path) -> Path:
+    from keepsmiling_core.training.config import TrainConfig
+    from keepsmiling_core.training.trainer import Trainer
+
+    config = TrainConfig(setup="simplegan", data=str(cache), out=str(out), steps=2, batch_size=8, device="cpu",
+                         checkpoint_every=2, sample_every=2, log_every=1, tensorboard=False)
+    return Path(Trainer(config).run())
+
+
+def test_runs_in_user_folder_are_listed_and_simplegan_shows_samples(
+        qtbot, messages, wait_until, no_shipped_models, isolated_app_state: Path, small_cache: Path,
+        splitgan_model: Path):
+    runs = isolated_app_state / "runs"
+    shutil.copytree(splitgan_model, runs / "my-splitgan")
+    train_simplegan(small_cache, runs / "my-simplegan")
+    labels = [m.label for m in find_models()]
+    assert any(label.startswith("SplitGAN (run my-splitgan") for label in labels)
+    assert any(label.startswith("SimpleGAN (run my-simplegan, step 2)") for label in labels)
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    wait_until(lambda: window.editor is not None)  # the only edit model is picked by default
+    assert window.model_entry.path == runs / "my-splitgan"
+    simple = next(i for i, m in enumerate(window.models) if m.setup == "simplegan")
+    window.model_picker.setCurrentIndex(simple)
+    window.model_picker.activated.emit(simple)
+    dialog = window.samples_dialog
+    wait_until(lambda: dialog.grid is not None or dialog.error is not None)
+    assert dialog.error is None, dialog.error
+    assert dialog.grid.shape == (8 * 34 - 2, 8 * 34 - 2, 3)  # 64 mouths of 32 px, 2 px gaps
+    assert dialog.grid.std() > 1  # an image, not a blank
+    assert window.model_entry.path == runs / "my-splitgan"  # sampling does not replace the edit model
+    assert window.model_picker.currentData() == str(runs / "my-splitgan")
+    dialog.close()
+
+
+def test_splitgan_without_direction_is_explained(qtbot, messages, no_shipped_models, isolated_app_state: Path,
+                                                 splitgan_model: Path):
+    run = isolated_app_state / "runs" / "no-direction"
+    shutil.copytree(splitgan_model, run)
+    for name in ("latent.json", "latent.safetensors"):
+        (run / name).unlink()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.editor is None
+    entry = window.models[0]
+    window.load_model(entry)
+    assert "no smile direction" in messages.messages[-1][2]
+
+
+def test_no_model_offers_shipped_default_or_training(qtbot, messages, wait_until, no_shipped_models,
+                                                     group_photo: Path):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.editor is None and window.models == []
+    assert "No model yet" in window.model_picker.currentText()
+    window.open_photo(group_photo)
+    wait_until(lambda: len(window.scene.faces) == 2)
+    window.toggle_face(0)
+    assert window.selected == {0}  # remembered; it renders once a model is loaded
+    assert messages.messages[-1][:2] == ("dialog", "No model yet")
+    window.undo_stack.setClean()

@@ -1,0 +1,26 @@
+"""Render the main window with edited faces to docs/screenshot-offscreen.png (an artifact for the docs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from keepsmiling_core.paths import PROJECT_ROOT, samples_dir
+
+SHOT = PROJECT_ROOT / "docs" / "screenshot-offscreen.png"
+
+
+def test_screenshot_of_an_edited_photo(qtbot, window, wait_until, group_photo: Path):
+    sample = samples_dir() / "group-composite.jpg"
+    window.resize(1280, 820)
+    window.open_photo(sample if sample.is_file() else group_photo)
+    wait_until(lambda: window.photo is not None and len(window.scene.faces) == len(window.faces) > 0)
+    window.smile_all()
+    window.strength_control.set_value(1.5)
+    wait_until(lambda: window.renderer.idle and len(window.scene.patches) == len(window.selected) > 0)
+    window.view.fit_photo()
+    qtbot.wait(50)
+    pixmap = window.grab()
+    SHOT.parent.mkdir(exist_ok=True)
+    assert pixmap.save(str(SHOT))
+    assert pixmap.width() >= 1000 and pixmap.height() >= 600
+    assert SHOT.stat().st_size > 20_000
