@@ -126,7 +126,8 @@ def _crop_config(model) -> CropConfig:
 
     meta = getattr(model, "meta", {}) or {}
     config = meta.get("config") or {}
-    sources = [meta.get("crop"), (meta.get("extra") or {}).get("crop"), config.get("crop")]
+    manifest = (config.get("resolved") or {}).get("cache_manifest") or {}
+    sources = [meta.get("crop"), (meta.get("extra") or {}).get("crop"), config.get("crop"), manifest.get("crop")]
     data = config.get("data")
     if isinstance(data, str) and (Path(data) / "manifest.json").is_file():
         try:
