@@ -15,11 +15,12 @@ FEATURE_DIM = 128
 
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:
+    """Downsample first, then refine: the full-resolution convolution is what makes a CNN slow on a CPU."""
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, stride=1, padding=1, bias=False),
+        nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False),
         nn.BatchNorm2d(c_out),
         nn.LeakyReLU(0.1, inplace=True),
-        nn.Conv2d(c_out, c_out, 3, stride=2, padding=1, bias=False),
+        nn.Conv2d(c_out, c_out, 3, stride=1, padding=1, bias=False),
         nn.BatchNorm2d(c_out),
         nn.LeakyReLU(0.1, inplace=True),
     )
