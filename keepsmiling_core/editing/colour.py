@@ -10,6 +10,8 @@ barely leaks into the colour correction and the teeth of a new smile stay bright
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -25,6 +27,36 @@ def _smooth(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
     return num / np.maximum(den, 1e-6)[..., None]
 
 
+@dataclass(frozen=True)
+class ColourReference:
+    """The α-independent half of colour matching for one original crop (cache it per face)."""
+
+    smooth_original: np.ndarray   # (H, W, 3) weighted low-frequency CIELAB field of the original
+    weight: np.ndarray            # (H, W) normalised-convolution weights
+    sigma: float
+
+
+def colour_reference(original: np.ndarray, skin_weight: np.ndarray | None = None, sigma_frac: float = 0.1,
+                     mouth_weight: float = 0.3) -> ColourReference:
+    """Precompute the original's colour field; see ``match_colour`` for the parameters."""
+    height, width = original.shape[:2]
+    sigma = max(1.0, sigma_frac * max(height, width))
+    weight = np.ones((height, width), np.float32) if skin_weight is None else skin_weight.astype(np.float32)
+    weight = (mouth_weight + (1.0 - mouth_weight) * np.clip(weight, 0.0, 1.0) + 1e-3).astype(np.float32)
+    return ColourReference(_smooth(_lab(original), weight, sigma), weight, sigma)
+
+
+def apply_colour_reference(decoded: np.ndarray, reference: ColourReference) -> np.ndarray:
+    """``decoded`` with its low-frequency CIELAB field replaced by the reference's."""
+    if decoded.shape != reference.smooth_original.shape:
+        raise ValueError(f"decoded crop {decoded.shape} and the colour reference "
+                         f"{reference.smooth_original.shape} differ in shape")
+    lab_dec = _lab(decoded)
+    corrected = lab_dec + (reference.smooth_original - _smooth(lab_dec, reference.weight, reference.sigma))
+    rgb = cv2.cvtColor(corrected.astype(np.float32), cv2.COLOR_Lab2RGB)
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
 def match_colour(decoded: np.ndarray, original: np.ndarray, skin_weight: np.ndarray | None = None,
                  sigma_frac: float = 0.1, mouth_weight: float = 0.3) -> np.ndarray:
     """Return ``decoded`` with its low-frequency CIELAB colour replaced by ``original``'s.
@@ -38,12 +70,4 @@ def match_colour(decoded: np.ndarray, original: np.ndarray, skin_weight: np.ndar
     """
     if decoded.shape != original.shape:
         raise ValueError(f"decoded crop {decoded.shape} and original crop {original.shape} differ in shape")
-    height, width = decoded.shape[:2]
-    sigma = max(1.0, sigma_frac * max(height, width))
-    weight = np.ones((height, width), np.float32) if skin_weight is None else skin_weight.astype(np.float32)
-    weight = mouth_weight + (1.0 - mouth_weight) * np.clip(weight, 0.0, 1.0) + 1e-3
-    lab_dec = _lab(decoded)
-    lab_org = _lab(original)
-    corrected = lab_dec + (_smooth(lab_org, weight, sigma) - _smooth(lab_dec, weight, sigma))
-    rgb = cv2.cvtColor(corrected.astype(np.float32), cv2.COLOR_Lab2RGB)
-    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+    return apply_colour_reference(decoded, colour_reference(original, skin_weight, sigma_frac, mouth_weight))

@@ -31,7 +31,12 @@ from keepsmiling_core.data.crops import (
     invert_matrix,
     paste_back,
 )
-from keepsmiling_core.editing.colour import match_colour
+from keepsmiling_core.editing.colour import (
+    ColourReference,
+    apply_colour_reference,
+    colour_reference,
+    match_colour,
+)
 from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection, load_direction
 from keepsmiling_core.editing.mask import mouth_mask, skin_weight
 from keepsmiling_core.errors import CropError, EditError, KeepSmilingError
@@ -72,6 +77,7 @@ class PreparedFace:
     region: tuple[int, int, int, int]       # photo box the edit can touch
     region_matrix: np.ndarray               # photo-region pixels -> crop
     base: np.ndarray                        # the photo's pixels in ``region`` before the edit
+    colour: ColourReference | None = None   # the original crop's colour field, for colour matching
     state: dict = field(default_factory=dict)   # model-specific tensors (latent, translations)
 
 
@@ -192,9 +198,11 @@ class Editor:
         x0, y0 = region[0], region[1]
         region_matrix = crop.matrix.copy()
         region_matrix[:, 2] += region_matrix[:, :2] @ np.array([x0, y0], np.float64)
-        prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, skin=skin_weight(mask),
+        skin = skin_weight(mask)
+        prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, skin=skin,
                                 region=region, region_matrix=region_matrix,
-                                base=photo[region[1]:region[3], region[0]:region[2]].copy())
+                                base=photo[region[1]:region[3], region[0]:region[2]].copy(),
+                                colour=colour_reference(crop.image, skin))
         prepared.state = self._encode(crop.image[None])
         return prepared
 
@@ -227,7 +235,8 @@ class Editor:
 
         decoded = to_image(self.decode(prepared.state, alpha).float().cpu())[0]
         if self.options.colour_match:
-            decoded = match_colour(decoded, prepared.crop.image, prepared.skin)
+            reference = prepared.colour or colour_reference(prepared.crop.image, prepared.skin)
+            decoded = apply_colour_reference(decoded, reference)
         return decoded
 
     def render(self, prepared: PreparedFace, alpha: float, base: np.ndarray | None = None) -> np.ndarray:
