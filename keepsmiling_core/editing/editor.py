@@ -123,7 +123,7 @@ def check_face(face: object, photo_shape: tuple[int, ...], min_mouth_px: float =
                         "it cannot be edited.")
 
 
-def _crop_config(model) -> CropConfig:
+def model_crop_config(model) -> CropConfig:
     """The framing the model was trained with, at the model's size.
 
     Looked up in the checkpoint (``crop`` in its metadata, extra or config), else in the manifest of
@@ -167,7 +167,7 @@ class Editor:
         self.options = options or EditOptions()
         if self.options.blend not in BLENDS:
             raise KeepSmilingError(f"Unknown blend {self.options.blend!r}: use one of {', '.join(BLENDS)}.")
-        self.crop_config = _crop_config(model)
+        self.crop_config = model_crop_config(model)
         first = next(iter(model.nets.values()))
         self.device = next(first.parameters()).device
         self.dtype = next(first.parameters()).dtype
