@@ -53,6 +53,7 @@ class EditOptions:
     colour_match: bool = True       # keep the photo's low-frequency skin colour
     blend: str = "alpha"            # "alpha": feathered paste of the change; "poisson": cv2.seamlessClone
     keep_detail: bool = True        # paste only the change, keeping the photo's full-resolution texture
+    residual: bool = False          # SplitGAN: x + De(z + shift) - De(z), so alpha = 0 is the photo itself
     min_mouth_px: float = MIN_MOUTH_PX
 
 
@@ -212,7 +213,10 @@ class Editor:
         x = to_tensor(crops).to(self.device, self.dtype)
         with torch.no_grad():
             if self.setup == "splitgan":
-                return {"latent": self.model.nets["encoder"](x)}
+                latent = self.model.nets["encoder"](x)
+                if self.options.residual:
+                    return {"latent": latent, "x": x, "rec": self.model.nets["decoder"](latent)}
+                return {"latent": latent}
             gen = self.model.nets["generator"]
             ones = torch.ones(len(x), device=self.device, dtype=self.dtype)
             return {"x": x, "smile": gen(x, ones), "non_smile": gen(x, ones * 0)}
@@ -224,7 +228,10 @@ class Editor:
         with torch.no_grad():
             if self.setup == "splitgan":
                 latent = state["latent"] + alpha * self.direction.calibration * self._unit
-                return self.model.nets["decoder"](latent)
+                decoded = self.model.nets["decoder"](latent)
+                if "rec" in state:  # residual mode: only what the latent move changes reaches the photo
+                    return (state["x"] + decoded - state["rec"]).clamp(-1, 1)
+                return decoded
             x = state["x"]
             target = state["smile"] if alpha >= 0 else state["non_smile"]
             return (x + abs(alpha) * (target - x)).clamp(-1, 1)
