@@ -22,9 +22,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+def start(argv: list[str]) -> MainWindow:
+    """Create the application objects and the window, and open the photo; no event loop yet."""
+    args = parse_args(argv)
     configure_application_names()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     icon = resources_dir() / "icons" / "keepsmiling.png"
@@ -35,4 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     photo = args.photo or first_sample_photo()
     if photo is not None:
         window.open_photo(photo)
-    return app.exec()
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    window = start(sys.argv[1:] if argv is None else argv)  # noqa: F841 - kept alive while the loop runs
+    return QApplication.instance().exec()

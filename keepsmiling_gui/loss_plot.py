@@ -66,7 +66,10 @@ class LossPlot(QWidget):
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         painter.setFont(font)
         metrics = painter.fontMetrics()
-        left, right, top, bottom = metrics.horizontalAdvance("-00.000") + 8, 10, 8, metrics.height() + 8
+        names = sorted(self.series)
+        legend_width = max((metrics.horizontalAdvance(f"{n} -0.000e+00") for n in names), default=0)
+        legend_width = legend_width + 24 if names else 0
+        left, right, top, bottom = metrics.horizontalAdvance("-00.000") + 8, 10 + legend_width, 8, metrics.height() + 8
         plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
         text_colour = self.palette().text().color()
         painter.setPen(QPen(text_colour.lighter(200) if text_colour.lightness() < 128 else text_colour, 1))
@@ -94,8 +97,8 @@ class LossPlot(QWidget):
         painter.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), metrics.height()),
                          Qt.AlignmentFlag.AlignRight, f"step {x1:.0f}")
 
-        painter.setClipRect(plot)
-        legend_y = plot.top() + 4
+        legend_x = plot.right() + 10
+        legend_y = plot.top()
         for index, (name, points) in enumerate(sorted(self.series.items())):
             colour = PALETTE[index % len(PALETTE)]
             path = QPainterPath()
@@ -104,11 +107,14 @@ class LossPlot(QWidget):
                     path.moveTo(to_screen(x, y))
                 else:
                     path.lineTo(to_screen(x, y))
+            painter.save()
+            painter.setClipRect(plot)
             painter.setPen(QPen(colour, 1.6))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
-            label = f"{name} {points[-1][1]:.3f}"
-            painter.fillRect(QRectF(plot.right() - 140, legend_y, 10, 10), colour)
+            painter.restore()
+            painter.fillRect(QRectF(legend_x, legend_y + (metrics.height() - 10) / 2, 10, 10), colour)
             painter.setPen(text_colour)
-            painter.drawText(QRectF(plot.right() - 126, legend_y - 3, 124, metrics.height()), label)
-            legend_y += metrics.height()
+            painter.drawText(QRectF(legend_x + 14, legend_y - 2, legend_width, metrics.height() + 6),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{name} {points[-1][1]:.3g}")
+            legend_y += metrics.height() + 2

@@ -31,7 +31,7 @@ from .photo_view import PhotoScene, PhotoView
 from .settings import AppSettings
 from .strength import DEFAULT, StrengthControl
 from .undo_commands import SelectFacesCommand, SetStrengthCommand
-from .workers import LatestOnlyRunner, TaskRunner
+from .workers import LatestOnlyRunner, TaskRunner, dedicated_pool
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
@@ -59,7 +59,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = AppSettings()
         self.tasks = TaskRunner(self)
-        self.renderer = LatestOnlyRunner(self)
+        # renders get a thread of their own: a slider never waits behind detection or a save
+        self.renderer = LatestOnlyRunner(self, dedicated_pool(self))
         self.renderer.delivered.connect(self._on_rendered)
         self.renderer.failed.connect(lambda _g, text: self.show_error("Cannot edit", text))
         self.undo_stack = QUndoStack(self)
@@ -207,7 +208,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Model "))
         self.model_picker = QComboBox()
-        self.model_picker.setMinimumContentsLength(24)
+        self.model_picker.setMinimumContentsLength(34)
         self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_picker.activated.connect(self._model_picked)
         toolbar.addWidget(self.model_picker)

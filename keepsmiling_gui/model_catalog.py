@@ -62,7 +62,7 @@ def describe_model(folder: Path, shipped: bool = False) -> ModelEntry | None:
         return None
     step = int(meta.get("step", 0) or 0)
     has_direction = find_direction_dir(Path(folder), Path(meta["_dir"])) is not None
-    origin = "shipped" if shipped else f"run {folder.name}, step {step}"
+    origin = "shipped" if shipped else f"{folder.name}, step {step:,}"
     return ModelEntry(
         path=folder,
         setup=setup,

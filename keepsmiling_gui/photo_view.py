@@ -128,6 +128,8 @@ class FaceItem(QGraphicsObject):
         else:
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._box, 4, 4)
+        if self.selected and not self.hovered:
+            return  # keep the edited mouth in clear view; hovering shows the landmarks again
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(colour, max(1.0, width * 0.6)))
         painter.drawPolygon(self._mouth)

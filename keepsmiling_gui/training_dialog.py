@@ -38,7 +38,7 @@ from .loss_plot import LossPlot
 from .model_catalog import SETUP_LABELS, runs_dir
 from .settings import AppSettings
 from .training_job import DATASET_KINDS, JobEvent, TrainingJob, TrainingRequest
-from .workers import TaskRunner
+from .workers import TaskRunner, dedicated_pool
 
 
 def format_duration(seconds: float | None) -> str:
@@ -68,7 +68,8 @@ class TrainingDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Train a model")
         self.settings = AppSettings()
-        self.tasks = TaskRunner(self)
+        self.tasks = TaskRunner(self)  # dataset checks
+        self.training = TaskRunner(self, dedicated_pool(self))  # hours-long: keep it off the shared pool
         self.job: TrainingJob | None = None
         self._started_at = 0.0
         self._counts_generation = 0
@@ -291,7 +292,7 @@ class TrainingDialog(QDialog):
     # running --------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.job is not None and self.tasks.busy
+        return self.job is not None and self.training.busy
 
     def _set_running(self, running: bool) -> None:
         self.settings_box.setEnabled(not running)
@@ -320,7 +321,7 @@ class TrainingDialog(QDialog):
         assert self.job is not None
         self.job.reset()
         self._started_at = time.monotonic()
-        self.tasks.start(self.job.run, on_progress=self._on_event, on_success=self._on_done,
+        self.training.start(self.job.run, on_progress=self._on_event, on_success=self._on_done,
                          on_failure=self._on_failed)
         self._set_running(True)
 
@@ -410,5 +411,5 @@ class TrainingDialog(QDialog):
                 event.ignore()
                 return
             self.job.stop()
-            self.tasks.wait(60_000)
+            self.training.wait(60_000)
         super().closeEvent(event)

@@ -22,6 +22,13 @@ from keepsmiling_core.errors import KeepSmilingError
 log = logging.getLogger(__name__)
 
 
+def dedicated_pool(parent: QObject, threads: int = 1) -> QThreadPool:
+    """A pool of its own, so a long job (training) never starves rendering or detection of threads."""
+    pool = QThreadPool(parent)
+    pool.setMaxThreadCount(threads)
+    return pool
+
+
 def user_message(exc: BaseException) -> str:
     """What a person should read for ``exc``: the core's own message, or a plain summary, never a traceback."""
     if isinstance(exc, KeepSmilingError):

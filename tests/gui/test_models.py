@@ -35,8 +35,8 @@ def test_runs_in_user_folder_are_listed_and_simplegan_shows_samples(
     shutil.copytree(splitgan_model, runs / "my-splitgan")
     train_simplegan(small_cache, runs / "my-simplegan")
     labels = [m.label for m in find_models()]
-    assert any(label.startswith("SplitGAN (run my-splitgan") for label in labels)
-    assert any(label.startswith("SimpleGAN (run my-simplegan, step 2)") for label in labels)
+    assert any(label.startswith("SplitGAN (my-splitgan") for label in labels)
+    assert any(label.startswith("SimpleGAN (my-simplegan, step 2)") for label in labels)
 
     window = MainWindow()
     qtbot.addWidget(window)

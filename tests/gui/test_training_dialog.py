@@ -27,6 +27,7 @@ def dialog(qtbot, messages, mtfl_subset: Path, tmp_path: Path, wait_until):
     if dlg.running:
         dlg.job.stop()
     dlg.tasks.wait(60_000)
+    dlg.training.wait(60_000)
 
 
 def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: Path):

@@ -1,0 +1,77 @@
+"""Regenerate the README screenshot: ``python -m keepsmiling_gui.screenshot docs/screenshot.png [PHOTO]``.
+
+Runs the real app (use a real display or ``xvfb-run``), opens the photo (default: the group sample),
+makes every face smile at strength 1.5 once the model and the faces are ready, grabs the screen
+area of the window, and quits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from keepsmiling_core.paths import samples_dir
+
+from .main_window import MainWindow
+from .settings import configure_application_names
+
+TIMEOUT_S = 180
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("photo", nargs="?", type=Path, default=samples_dir() / "group-composite.jpg")
+    parser.add_argument("--strength", type=float, default=1.5)
+    parser.add_argument("--split", action="store_true", help="show the original side by side")
+    args = parser.parse_args(argv)
+    configure_application_names()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow()
+    window.resize(1360, 860)
+    window.show()
+    window.open_photo(args.photo)
+    started = time.monotonic()
+    state = {"edited": False, "code": 1}
+
+    def poll() -> None:
+        if time.monotonic() - started > TIMEOUT_S:
+            print("timed out waiting for the photo, the faces or the model", file=sys.stderr)
+            app.quit()
+            return
+        ready = window.photo is not None and window.faces and window.editor is not None
+        if ready and not state["edited"]:
+            state["edited"] = True
+            window.smile_all()
+            window.strength_control.set_value(args.strength)
+            if args.split:
+                window.split_action.setChecked(True)
+            return
+        if state["edited"] and window.renderer.idle and len(window.scene.patches) == len(window.selected):
+            window.view.fit_photo()
+            app.processEvents()
+            screen = window.screen()
+            geometry = window.frameGeometry()
+            shot = screen.grabWindow(0, geometry.x(), geometry.y(), geometry.width(), geometry.height())
+            if shot.isNull() or shot.width() < 10:
+                shot = window.grab()
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            state["code"] = 0 if shot.save(str(args.out)) else 1
+            print(f"wrote {args.out} ({shot.width()}x{shot.height()})")
+            window.undo_stack.setClean()
+            app.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(200)
+    app.exec()
+    return state["code"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
