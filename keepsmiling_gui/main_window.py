@@ -106,6 +106,10 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_actions()
         self.resize(QSize(1280, 820))
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.markers_action.setChecked(self.settings.value("view/markers", True, bool))
 
     # ----------------------------------------------------------------------------------- layout
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
@@ -181,7 +185,7 @@ class MainWindow(QMainWindow):
         for action in (self.split_action, self.markers_action, self.fit_action, self.actual_action,
                        self.zoom_in_action, self.zoom_out_action):
             view_menu.addAction(action)
-        model_menu = bar.addMenu("&Model")
+        model_menu = bar.addMenu("&Models")
         model_menu.addAction(self.samples_action)
         model_menu.addAction(self.reload_models_action)
         settings_menu = bar.addMenu("&Settings")
@@ -552,11 +556,12 @@ class MainWindow(QMainWindow):
         if editor is not self.editor or self.photo is None or rgb is not self.photo.rgb:
             return
         self.prepared.update(outcome.prepared)
+        refused = []
         for index, reason in outcome.blocked.items():
             if index not in self.blocked:
                 self.blocked[index] = reason
                 self.scene.faces[index].set_blocked(reason)
-                self.notify(f"Face {index + 1} cannot be edited: {reason}", 15000)
+                refused.append(f"Face {index + 1} cannot be edited: {reason}")
         if outcome.blocked and self.selected & set(outcome.blocked):
             self.selected = self.selected - set(outcome.blocked)
             for index in outcome.blocked:
@@ -565,7 +570,9 @@ class MainWindow(QMainWindow):
             if index in self.selected:
                 self.scene.set_patch(index, x0, y0, patch)
         self.last_render = outcome
-        if outcome.patches:
+        if refused:  # the reason matters more than the timing: it stays longer
+            self.notify(" ".join(refused), 20000)
+        elif outcome.patches:
             per_face = outcome.render_ms / len(outcome.patches)
             prepared = f", prepared in {outcome.prepare_ms:.0f} ms" if outcome.prepared else ""
             self.notify(f"Strength {outcome.alpha:+.2f}: {len(outcome.patches)} face(s), "
@@ -697,4 +704,6 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.renderer.cancel()
+        self.settings.set_value("window/geometry", self.saveGeometry())
+        self.settings.set_value("view/markers", self.markers_action.isChecked())
         super().closeEvent(event)

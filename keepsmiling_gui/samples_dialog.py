@@ -1,4 +1,4 @@
-"""Model ▸ Sample smiles: what a SimpleGAN draws from noise (it cannot edit photos)."""
+"""Models ▸ Sample smiles: what a SimpleGAN draws from noise (it cannot edit photos)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QApplication
 
 from keepsmiling_core.imageio import read_photo
 
@@ -213,3 +214,43 @@ def test_recent_files_and_drop(qtbot, window, group_photo: Path, wait_until):
     wait_until(lambda: window.photo is not None and len(window.scene.faces) == 2)
     assert window.settings.recent_files()[0] == group_photo.resolve()
     assert [a.text() for a in window.recent_menu.actions()][0] == str(group_photo.resolve())
+
+
+def test_face_that_cannot_be_edited_says_why(qtbot, opened, messages, wait_until):
+    """A profile face (both eyes on one spot) is refused by the core; the window explains, never crashes."""
+    from keepsmiling_core.detection import Face
+
+    real = opened.faces[0]
+    landmarks = real.landmarks.copy()
+    landmarks[1] = landmarks[0]  # eyes coincide: a profile
+    profile = Face(box=real.box, landmarks=landmarks, mouth=None, score=1.0)
+    opened._faces_found(opened.photo.rgb, [profile, opened.faces[1]])
+    opened.smile_all()
+    wait_until(lambda: opened.renderer.idle and 0 in opened.blocked)
+    assert "profile" in opened.blocked[0]
+    assert opened.selected == {1} and 1 in opened.scene.patches and 0 not in opened.scene.patches
+    assert opened.scene.faces[0].blocked_reason and "cannot be edited" in opened.scene.faces[0].toolTip()
+    assert "Face 1 cannot be edited" in opened.statusBar().currentMessage()
+    click_face(qtbot, opened, 0)  # clicking it again explains instead of selecting
+    assert opened.selected == {1}
+    assert messages.messages[-1][1] == "This face cannot be edited"
+
+
+def test_hover_highlights_and_wheel_zooms(qtbot, opened):
+    item = opened.scene.faces[0]
+    centre = opened.view.mapFromScene(item.face_rect.center())
+    qtbot.mouseMove(opened.view.viewport(), QPoint(centre.x(), centre.y()))
+    qtbot.waitUntil(lambda: item.hovered, timeout=3000)
+    assert item.colour() != opened.scene.faces[1].colour()
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    zoom = opened.view.zoom()
+    point = QPointF(centre.x(), centre.y())
+    wheel = QWheelEvent(point, opened.view.viewport().mapToGlobal(point), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    QApplication.sendEvent(opened.view.viewport(), wheel)
+    assert abs(opened.view.zoom() / zoom - 1.15**2) < 1e-6
+    opened.fit_action.trigger()
+    assert abs(opened.view.zoom() - zoom) < 1e-6

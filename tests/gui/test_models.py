@@ -81,3 +81,22 @@ def test_no_model_offers_shipped_default_or_training(qtbot, messages, wait_until
     assert window.selected == {0}  # remembered; it renders once a model is loaded
     assert messages.messages[-1][:2] == ("dialog", "No model yet")
     window.undo_stack.setClean()
+
+
+def test_complexgan_model_edits_only_the_mouth(qtbot, window, wait_until, group_photo: Path,
+                                              tiny_complexgan_run: Path):
+    from keepsmiling_gui.model_catalog import describe_model
+
+    entry = describe_model(tiny_complexgan_run)
+    assert entry.setup == "complexgan" and entry.missing_for_edit() is None
+    window.load_model(entry)
+    wait_until(lambda: window.model_entry == entry)
+    window.open_photo(group_photo)
+    wait_until(lambda: len(window.scene.faces) == 2)
+    before = window.displayed_image()
+    window.toggle_face(1)
+    wait_until(lambda: window.renderer.idle and 1 in window.scene.patches)
+    after = window.displayed_image()
+    ys, xs = (before != after).any(-1).nonzero()
+    x0, y0, x1, y1 = window.prepared[1].region
+    assert len(xs) and xs.min() >= x0 and xs.max() < x1 and ys.min() >= y0 and ys.max() < y1
