@@ -19,6 +19,7 @@ def crops(small_cache):
 
 
 def test_mask_covers_the_mouth_and_is_exactly_zero_at_the_border(crops):
+    coverage = []
     for landmarks in crops.landmarks[:20]:
         mask = mouth_mask(crops.size, IDENTITY, landmarks[3:5])
         centre = np.rint((landmarks[3] + landmarks[4]) / 2).astype(int)
@@ -26,7 +27,9 @@ def test_mask_covers_the_mouth_and_is_exactly_zero_at_the_border(crops):
         for corner in landmarks[3:5]:  # both mouth corners are fully editable
             assert mask[int(round(corner[1])), int(round(corner[0]))] > 0.9
         assert mask[0].max() == 0 and mask[-1].max() == 0 and mask[:, 0].max() == 0 and mask[:, -1].max() == 0
-        assert 0.1 < (mask > 0).mean() < 0.85  # the mouth fills about 57 % of an aligned crop
+        coverage.append((mask > 0).mean())
+    # The mouth spans about 57 % of an aligned crop's width; the mask adds the cheeks a smile lifts.
+    assert 0.2 < np.median(coverage) < 0.75 and max(coverage) < 0.92
 
 
 def test_mouth_points_grow_the_mask_for_an_open_mouth(crops):
