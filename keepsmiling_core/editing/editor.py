@@ -105,6 +105,11 @@ def check_face(face: object, photo_shape: tuple[int, ...], min_mouth_px: float =
     if mouth_w < min_mouth_px:
         raise EditError(f"This face is too small to edit: its mouth is {mouth_w:.0f} px wide, at least "
                         f"{min_mouth_px:.0f} px are needed. Use a larger photo or zoom in.")
+    height, width = photo_shape[:2]
+    centre = (left_mouth + right_mouth) / 2
+    if not (0 <= centre[0] < width and 0 <= centre[1] < height):
+        raise EditError(f"This face's mouth ({centre[0]:.0f}, {centre[1]:.0f}) lies outside the "
+                        f"{width}x{height} photo; it cannot be edited.")
     eye_vec = right_eye - left_eye
     interocular = float(np.linalg.norm(eye_vec))
     if interocular < 1e-3:
