@@ -40,9 +40,12 @@ class StarGenerator(nn.Module):
         )
         self.bottleneck_label = nn.Linear(1, 4 * w)
         self.blocks = nn.Sequential(*[ResidualBlock(4 * w) for _ in range(res_blocks)])
+        # Nearest upsampling + 3x3 conv instead of transposed convs: no checkerboard in the attention mask.
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), instance_norm(2 * w), nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), instance_norm(w), nn.ReLU(inplace=True),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(4 * w, 2 * w, 3, 1, 1, bias=False), instance_norm(2 * w), nn.ReLU(inplace=True),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(2 * w, w, 3, 1, 1, bias=False), instance_norm(w), nn.ReLU(inplace=True),
         )
         self.colour = nn.Sequential(nn.Conv2d(w, 3, 7, 1, 3), nn.Tanh())
         self.mask = nn.Conv2d(w, 1, 7, 1, 3)
@@ -51,7 +54,7 @@ class StarGenerator(nn.Module):
         nn.init.zeros_(self.bottleneck_label.weight)
 
     def forward_with_mask(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (translated image, attention mask (B, 1, H, W)); the mask feeds the sparsity loss."""
+        """Return (translated image, attention mask (B, 1, H, W)); the mask feeds the sparsity/smoothness losses."""
         c = c.to(x.dtype).view(-1, 1)
         h = self.stem(torch.cat([x, _label_plane(x, c)], dim=1)) + self.stem_label(c)[:, :, None, None]
         h = self.down(h) + self.bottleneck_label(c)[:, :, None, None]

@@ -214,9 +214,7 @@ class Trainer:
 
     def _restore(self, run_dir: Path, nets, recipe: Recipe, device: torch.device) -> int:
         if not list_checkpoints(run_dir):
-            if run_dir.exists() and any(run_dir.iterdir()):
-                raise TrainingError(f"Cannot resume: the run folder {run_dir} has no checkpoint.")
-            return 0
+            return 0  # stopped or crashed before its first checkpoint: nothing to continue, start afresh
         try:
             meta, state = load_training_state(run_dir, nets, recipe.optimizers)
         except CheckpointError as exc:
