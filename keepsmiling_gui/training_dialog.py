@@ -84,6 +84,11 @@ class TrainingDialog(QDialog):
         self._check_timer.timeout.connect(self.validate_dataset)
         self.dataset_path.textChanged.connect(lambda _: self._check_timer.start())
         self.dataset_kind.currentIndexChanged.connect(lambda _: self._check_timer.start())
+        self.dataset_kind.currentIndexChanged.connect(self._kind_changed)
+        for widget in (self.steps, self.batch_size, self.limit):
+            widget.valueChanged.connect(lambda _: self._update_epochs())
+        self.frontal_only.toggled.connect(lambda _: self._update_epochs())
+        self._kind_changed()
         self._set_running(False)
         self.validate_dataset()
 
@@ -121,6 +126,10 @@ class TrainingDialog(QDialog):
         self.steps = QSpinBox()
         self.steps.setRange(1, 10_000_000)
         self.steps.setSingleStep(1000)
+        self.epochs = QLabel()
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps, 1)
+        steps_row.addWidget(self.epochs)
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 1.0)
@@ -151,7 +160,7 @@ class TrainingDialog(QDialog):
         form.addRow("Use at most", self.limit)
         form.addRow("Crop size", self.size)
         form.addRow("Batch size", self.batch_size)
-        form.addRow("Steps", self.steps)
+        form.addRow("Steps", steps_row)
         form.addRow("Learning rate", self.lr)
         form.addRow("Device", self.device)
         form.addRow("Runs folder", out_row)
@@ -258,6 +267,22 @@ class TrainingDialog(QDialog):
         if folder:
             self.out_dir.setText(folder)
 
+    def _kind_changed(self) -> None:
+        self.frontal_only.setEnabled(self.dataset_kind.currentData() == "mtfl")
+
+    def _update_epochs(self) -> None:
+        """Rough epochs for the chosen steps, so "steps" means something before starting."""
+        if not self.dataset_counts:
+            self.epochs.setText("")
+            return
+        faces = sum(self.dataset_counts)
+        if self.frontal_only.isChecked() and self.dataset_kind.currentData() == "mtfl":
+            faces = int(faces * 0.745)  # MTFL: 7,445 of 10,000 training faces are frontal
+        if self.limit.value():
+            faces = min(faces, self.limit.value())
+        epochs = self.steps.value() * self.batch_size.value() / max(1, faces)
+        self.epochs.setText(f"≈ {epochs:,.1f} passes over ≈ {faces:,} faces")
+
     def validate_dataset(self) -> None:
         """Count smiling / non-smiling faces in a worker; only the newest check updates the label."""
         path = self.dataset_path.text().strip()
@@ -281,9 +306,11 @@ class TrainingDialog(QDialog):
         if isinstance(outcome, str):
             self.dataset_status.setText(f"<span style='color:#c0392b'>{outcome}</span>")
             self.dataset_counts = None
+            self._update_epochs()
             return
         smiling, other = outcome
         self.dataset_counts = outcome
+        self._update_epochs()
         colour = "#1e8449" if smiling and other else "#c0392b"
         note = "" if smiling and other else " — training needs both smiling and non-smiling faces."
         self.dataset_status.setText(

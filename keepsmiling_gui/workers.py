@@ -94,6 +94,9 @@ class TaskRunner(QObject):
         **kwargs: Any,
     ) -> Task:
         task = Task(fn, *args, with_progress=on_progress is not None, **kwargs)
+        # Connected first, so that ``busy`` is already False inside the caller's own callbacks.
+        task.signals.succeeded.connect(lambda _result: self._running.discard(task))
+        task.signals.failed.connect(lambda _message: self._running.discard(task))
         if on_success is not None:
             task.signals.succeeded.connect(on_success)
         if on_failure is not None:

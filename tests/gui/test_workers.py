@@ -19,6 +19,10 @@ def test_task_reports_result_and_user_facing_errors(qtbot, wait_until):
     runner.start(broken, on_failure=errors.append)
     runner.start(lambda: 1 / 0, on_failure=errors.append)
     wait_until(lambda: len(results) == 1 and len(errors) == 2 and not runner.busy)
+    busy_in_callback: list[bool] = []
+    runner.start(lambda: None, on_success=lambda _r: busy_in_callback.append(runner.busy))
+    wait_until(lambda: busy_in_callback)
+    assert busy_in_callback == [False], "callbacks must see the task as done (Resume right after a pause)"
     assert results == [5]
     assert "The image file /x.jpg does not exist." in errors
     assert any(e.startswith("Unexpected error (ZeroDivisionError") for e in errors)
