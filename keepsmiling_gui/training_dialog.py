@@ -51,12 +51,10 @@ def format_duration(seconds: float | None) -> str:
 
 
 def count_records(spec: str) -> tuple[int, int]:
-    """(smiling, not smiling) faces the core finds for a dataset spec; raises the core's DatasetError."""
-    from keepsmiling_core.data.sources import load_records
+    """(smiling, not smiling) the core finds for a dataset spec, quickly (folders count photos, not faces)."""
+    from keepsmiling_core.data.sources import quick_counts
 
-    records = load_records(spec, skip_bad=True)
-    smiling = sum(1 for r in records if r.smiling)
-    return smiling, len(records) - smiling
+    return quick_counts(spec)
 
 
 class TrainingDialog(QDialog):
@@ -313,8 +311,9 @@ class TrainingDialog(QDialog):
         self._update_epochs()
         colour = "#1e8449" if smiling and other else "#c0392b"
         note = "" if smiling and other else " — training needs both smiling and non-smiling faces."
+        what = "photos" if self.dataset_kind.currentData() == "folders" else "faces"
         self.dataset_status.setText(
-            f"<span style='color:{colour}'>Found {smiling:,} smiling and {other:,} non-smiling faces{note}</span>")
+            f"<span style='color:{colour}'>Found {smiling:,} smiling and {other:,} non-smiling {what}{note}</span>")
 
     # running --------------------------------------------------------------------------------------
     @property

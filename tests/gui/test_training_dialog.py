@@ -41,6 +41,20 @@ def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: P
     assert "nowhere" in dialog.dataset_status.text()
 
 
+def test_folders_dataset_counts_photos_per_label(dialog, wait_until, mtfl_root: Path, tmp_path: Path):
+    images = sorted((mtfl_root / "lfw_5590").glob("*.jpg"))[:5]
+    for label, chosen in (("smiling", images[:3]), ("not_smiling", images[3:])):
+        (tmp_path / "folders" / label).mkdir(parents=True)
+        for image in chosen:
+            (tmp_path / "folders" / label / image.name).symlink_to(image)
+    dialog.dataset_kind.setCurrentIndex(dialog.dataset_kind.findData("folders"))
+    dialog.dataset_path.setText(str(tmp_path / "folders"))
+    assert not dialog.frontal_only.isEnabled()  # MTFL's pose filter means nothing here
+    dialog.validate_dataset()
+    wait_until(lambda: dialog.dataset_counts == (3, 2))
+    assert "3 smiling and 2 non-smiling photos" in dialog.dataset_status.text()
+
+
 def test_tiny_splitgan_run_to_the_end(qtbot, dialog, wait_until):
     dialog.setup.setCurrentIndex(dialog.setup.findData("splitgan"))
     dialog.steps.setValue(12)
