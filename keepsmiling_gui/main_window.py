@@ -603,6 +603,8 @@ class MainWindow(QMainWindow):
 
     def set_split(self, on: bool) -> None:
         self.original_view.setVisible(on)
+        self.original_view.set_caption("Original" if on else "")
+        self.view.set_caption("Edited" if on else "")
         if on:
             half = max(1, self.splitter.width() // 2)
             self.splitter.setSizes([half, half])

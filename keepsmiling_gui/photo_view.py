@@ -261,6 +261,25 @@ class PhotoView(QGraphicsView):
         self.setAcceptDrops(False)  # drops are handled by the main window
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self._fitted = True
+        self.caption = ""  # e.g. "Original" / "Edited" in the side-by-side split
+
+    def set_caption(self, text: str) -> None:
+        self.caption = text
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        if not self.caption:
+            return
+        painter.save()
+        painter.resetTransform()
+        metrics = painter.fontMetrics()
+        box = QRectF(8, 8, metrics.horizontalAdvance(self.caption) + 16, metrics.height() + 8)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.caption)
+        painter.restore()
 
     def zoom(self) -> float:
         return self.transform().m11()
