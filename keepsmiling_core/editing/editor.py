@@ -15,7 +15,9 @@ Guarantees the rest of the app relies on:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,32 @@ from keepsmiling_core.editing.mask import mouth_mask, skin_weight
 from keepsmiling_core.errors import CropError, EditError, KeepSmilingError
 
 EDITABLE_SETUPS = ("splitgan", "complexgan")
+_THREADS_LOCK = threading.Lock()
+_THREADS_USERS = [0, 0]   # [renders in flight, thread count to restore]
+
+
+@contextmanager
+def _one_cpu_thread(device: torch.device):
+    """Run one tiny CPU decode on a single thread, restoring torch's setting afterwards.
+
+    A 64 px decode is too small for intra-op threads to help; on a busy machine they make it several
+    times slower (measured: 188 ms vs 34 ms per slider move on 2 loaded cores). Counted under a lock
+    so concurrent renders restore the original thread count exactly once."""
+    if device.type != "cpu":
+        yield
+        return
+    with _THREADS_LOCK:
+        if _THREADS_USERS[0] == 0:
+            _THREADS_USERS[1] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _THREADS_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_USERS[0] -= 1
+            if _THREADS_USERS[0] == 0:
+                torch.set_num_threads(_THREADS_USERS[1])
 BLENDS = ("alpha", "poisson")
 MIN_MOUTH_PX = 24.0
 
@@ -79,6 +107,7 @@ class PreparedFace:
     region_matrix: np.ndarray               # photo-region pixels -> crop
     base: np.ndarray                        # the photo's pixels in ``region`` before the edit
     colour: ColourReference | None = None   # the original crop's colour field, for colour matching
+    region_alpha: np.ndarray | None = None  # the mask warped onto ``region`` (H, W, 1) float32
     state: dict = field(default_factory=dict)   # model-specific tensors (latent, translations)
 
 
@@ -208,8 +237,10 @@ class Editor:
         prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, skin=skin,
                                 region=region, region_matrix=region_matrix,
                                 base=photo[region[1]:region[3], region[0]:region[2]].copy(),
-                                colour=colour_reference(crop.image, skin))
-        prepared.state = self._encode(crop.image[None])
+                                colour=colour_reference(crop.image, skin),
+                                region_alpha=_warp_mask(mask, region_matrix, (region[3] - y0, region[2] - x0))[..., None])
+        with _one_cpu_thread(self.device):
+            prepared.state = self._encode(crop.image[None])
         return prepared
 
     def _encode(self, crops: np.ndarray) -> dict:
@@ -245,7 +276,8 @@ class Editor:
         """The finished crop at α: decoded and colour-matched to the photo (uint8, crop space)."""
         from keepsmiling_core.data.tensors import to_image
 
-        decoded = to_image(self.decode(prepared.state, alpha).float().cpu())[0]
+        with _one_cpu_thread(self.device):
+            decoded = to_image(self.decode(prepared.state, alpha).float().cpu())[0]
         if self.options.colour_match:
             reference = prepared.colour or colour_reference(prepared.crop.image, prepared.skin)
             decoded = apply_colour_reference(decoded, reference)
@@ -259,10 +291,14 @@ class Editor:
         crop = self.edited_crop(prepared, alpha)
         if self.options.blend == "poisson":
             return _poisson(base, crop, prepared)
-        return paste_back(base, crop, prepared.region_matrix, prepared.mask, keep_detail=self.options.keep_detail)
+        if not self.options.keep_detail:
+            return paste_back(base, crop, prepared.region_matrix, prepared.mask, keep_detail=False)
+        return _paste_change(base, crop, prepared)
 
     def region_mask(self, prepared: PreparedFace) -> np.ndarray:
         """The mask in photo pixels of ``prepared.region`` (float32, 0 where the photo stays untouched)."""
+        if prepared.region_alpha is not None:
+            return prepared.region_alpha[..., 0]
         x0, y0, x1, y1 = prepared.region
         return _warp_mask(prepared.mask, prepared.region_matrix, (y1 - y0, x1 - x0))
 
@@ -326,6 +362,25 @@ class Editor:
             decoded_all.append(decoded)
             final_all.append(final)
         return np.concatenate(decoded_all), np.concatenate(final_all)
+
+
+def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace) -> np.ndarray:
+    """Add the upsampled *change* (edited - original crop) to the photo region, weighted by the mask.
+
+    The same blend as ``crops.paste_back(keep_detail=True)``, but with the original crop and the warped
+    mask taken from ``prepare`` instead of being resampled from the photo on every slider move; the
+    inverse warp is still the crop module's. Where the mask is zero the photo is returned unchanged.
+    """
+    from keepsmiling_core.data.crops import warp_to_photo
+
+    alpha = prepared.region_alpha
+    if alpha is None:
+        alpha = _warp_mask(prepared.mask, prepared.region_matrix, base.shape[:2])[..., None]
+    change = crop.astype(np.float32) - prepared.crop.image.astype(np.float32)
+    delta = warp_to_photo(change, prepared.region_matrix, base.shape[:2])
+    out = base.astype(np.float32)
+    out += alpha * delta
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def _warp_mask(mask: np.ndarray, region_matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
