@@ -139,6 +139,12 @@ def test_cli_trains_and_reports_errors(small_cache: Path, tmp_path: Path, capsys
     assert "run folder" in capsys.readouterr().out
     assert json.loads((out / "config.json").read_text())["hparams"]["lambda_adv"] == 0.2
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_00000002.png", "step_00000003.png"]
+    # --resume alone keeps the run's own length; --steps extends it.
+    assert cli_main(["train", "--setup", "splitgan", "--data", str(small_cache), "--out", str(out), "--resume"]) == 0
+    assert load_model(out, "cpu").step == 3
+    assert cli_main(["train", "--setup", "splitgan", "--data", str(small_cache), "--out", str(out), "--resume",
+                     "--steps", "4"]) == 0
+    assert load_model(out, "cpu").step == 4
     code = cli_main(["train", "--setup", "splitgan", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
     assert code == 2
     assert "not a crop cache" in capsys.readouterr().err

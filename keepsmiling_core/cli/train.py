@@ -61,6 +61,15 @@ def _steps_for_epochs(epochs: float, data: str, setup: str, batch_size: int | No
     return max(1, int(round(epochs * count / batch)))
 
 
+def _saved_steps(run_dir: str) -> int | None:
+    from pathlib import Path
+
+    try:
+        return int(json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8"))["steps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -70,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     steps = args.steps
     if args.epochs is not None:
         steps = _steps_for_epochs(args.epochs, args.data, args.setup, args.batch_size, args.preset)
+    if steps is None and args.resume:
+        steps = _saved_steps(args.out)  # --resume alone continues to the run's own length
     config = TrainConfig(
         setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=steps or 2000,
         batch_size=args.batch_size, lr=args.lr, size=args.size, device=args.device, seed=args.seed,
