@@ -513,8 +513,8 @@ class MainWindow(QMainWindow):
             self.undo_stack.push(SelectFacesCommand(self, self.selected, frozenset()))
 
     def apply_selection(self, selected: frozenset[int]) -> None:
-        """Called by undo commands: show exactly these faces edited."""
-        self.selected = frozenset(selected)
+        """Called by undo commands: show exactly these faces edited (never one known to be refused)."""
+        self.selected = frozenset(selected) - self.blocked.keys()
         for item in self.scene.faces:
             item.set_selected(item.index in self.selected)
         for index in list(self.scene.patches):
