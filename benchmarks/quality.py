@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from keepsmiling_core.data.cache import build_crop_cache
-from keepsmiling_core.editing.editor import default_model_path, model_crop_config
+from keepsmiling_core.editing.editor import EditOptions, default_model_path, model_crop_config
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.evaluation.evaluate import evaluate, markdown_table
 from keepsmiling_core.paths import mtfl_dir, user_dir
@@ -64,6 +64,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--out", default=None)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--residual", action="store_true", help="SplitGAN residual mode (alpha 0 = the input)")
     args = parser.parse_args()
     shipped = [default_model_path(kind, must_exist=False) for kind in ("splitgan", "complexgan")]
     models = args.model or [str(p) for p in shipped if (p / "checkpoint.json").is_file()]
@@ -72,7 +73,8 @@ def main() -> int:
     classifier = args.classifier or str(default_model_path("classifier"))
     data = Path(args.data) if args.data else test_cache(Path(models[0]))
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="keepsmiling-quality-"))
-    report = evaluate(models, classifier, data, out, limit=args.limit, device=args.device, progress=print)
+    report = evaluate(models, classifier, data, out, limit=args.limit, device=args.device, progress=print,
+                      options=EditOptions(residual=args.residual))
     print()
     print(markdown_table(report), end="")
     print()

@@ -15,10 +15,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for evaluation.json/.md/.png")
     parser.add_argument("--limit", type=int, default=300, help="at most this many crops per class (default 300)")
     parser.add_argument("--alphas", default="0.5,1,1.5,2", help="comma-separated strengths (default 0.5,1,1.5,2)")
+    parser.add_argument("--residual", action="store_true",
+                        help="SplitGAN: paste only what the latent move changes (alpha 0 = the input)")
+    parser.add_argument("--no-colour-match", action="store_true", help="measure without colour matching")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
 
 
 def run(args: argparse.Namespace) -> int:
+    from keepsmiling_core.editing.editor import EditOptions
     from keepsmiling_core.errors import KeepSmilingError
     from keepsmiling_core.evaluation.evaluate import evaluate, markdown_table
 
@@ -29,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     if not alphas or any(a <= 0 for a in alphas):
         raise KeepSmilingError("--alphas must be positive strengths; removal is measured at their negatives.")
     report = evaluate(args.model, args.classifier, args.data, args.out, limit=args.limit, alphas=alphas,
-                      device=args.device, progress=lambda msg: tqdm.write(msg))
+                      device=args.device, progress=lambda msg: tqdm.write(msg),
+                      options=EditOptions(colour_match=not args.no_colour_match, residual=args.residual))
     print(markdown_table(report), end="")
     for kind, path in report.files.items():
         print(f"{kind}: {path}")

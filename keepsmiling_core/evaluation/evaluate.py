@@ -140,10 +140,12 @@ def evaluate_model(editor, name: str, classifier, images_non: np.ndarray, masks_
 
 def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, data: str | Path,
              out_dir: str | Path, *, limit: int | None = 300, alphas: Sequence[float] = ALPHAS,
-             device: str | None = None, progress: Callable[[str], None] | None = None) -> EvaluationReport:
+             device: str | None = None, progress: Callable[[str], None] | None = None,
+             options=None) -> EvaluationReport:
     """Evaluate each model on a held-out crop cache; writes evaluation.json/.md/.png into ``out_dir``.
 
     limit: at most this many crops per class (a fixed random subset), to bound the run time.
+    options: the ``EditOptions`` to edit with (default: the app's defaults).
     """
     from keepsmiling_core.data.cache import load_crop_cache
     from keepsmiling_core.editing.editor import Editor
@@ -171,11 +173,11 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
     reference, _ = kid(real_smile, real_non)
     scores = []
     for path in model_paths:
-        editor = Editor(path, device=device)
+        editor = Editor(path, device=device, options=options)
         if editor.model.size != cache.size:
             raise KeepSmilingError(f"The model {path} works on {editor.model.size} px crops but {data} holds "
                                    f"{cache.size} px crops; build a test cache with --size {editor.model.size}.")
-        name = Path(path).name or str(path)
+        name = _model_name(Path(path))
         scores.append(evaluate_model(editor, name, classifier, cache.images[non_idx], masks[non_idx],
                                      cache.images[smile_idx], masks[smile_idx], real_smile, alphas, progress))
     report = EvaluationReport(data=str(data), count_non_smiling=len(non_idx), count_smiling=len(smile_idx),
@@ -189,6 +191,15 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
     files["markdown"].write_text(markdown_table(report))
     files["json"].write_text(json.dumps(report.to_json(), indent=2))
     return report
+
+
+def _model_name(path: Path) -> str:
+    """A readable row name: 'splitgan/step_00000400' rather than only the checkpoint folder's name."""
+    if path.name.startswith("step_") and path.parent.name == "checkpoints":
+        return f"{path.parent.parent.name}/{path.name}"
+    if path.name.startswith("step_"):
+        return f"{path.parent.name}/{path.name}"
+    return path.name or str(path)
 
 
 def markdown_table(report: EvaluationReport) -> str:
