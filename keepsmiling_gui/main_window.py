@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.save_path: Path | None = None
         self.last_render = None  # RenderOutcome shown last
         self.training_dialog = None
+        self.samples_dialog = None
         self._loading_photo: Path | None = None
         self._pending_model: ModelEntry | None = None
 
@@ -701,10 +702,16 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self.training_dialog is not None and self.training_dialog.running:
-            self.training_dialog.close()
-            if self.training_dialog.running:
+            answer = QMessageBox.question(
+                self, "Training is running",
+                "A training run is still going. Stop it and quit? A checkpoint is written, so it can be "
+                "resumed later from Settings ▸ Train… or with 'keepsmiling train --resume'.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+            self.notify("Stopping the training run and writing its checkpoint…")
+            self.training_dialog.stop_and_wait()
         self.renderer.cancel()
         self.settings.set_value("window/geometry", self.saveGeometry())
         self.settings.set_value("view/markers", self.markers_action.isChecked())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -428,14 +428,20 @@ class TrainingDialog(QDialog):
     def _log(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def stop_and_wait(self, timeout_ms: int = 120_000) -> bool:
+        """Stop a running job (the trainer writes its checkpoint) and wait for it; True when it ended."""
         if self.running:
-            answer = QMessageBox.question(
-                self, "Training is running",
-                "Stop the training? A checkpoint is written so the run can be resumed later.")
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
             self.job.stop()
-            self.training.wait(60_000)
+            if not self.training.wait(timeout_ms):
+                return False
+            QCoreApplication.processEvents()  # deliver the job's result so the dialog's state is final
+        return True
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        """Closing only hides the dialog: a run keeps going while the user edits photos."""
+        if self.running:
+            self.parent_notice = "Training continues in the background; Settings ▸ Train… shows it again."
+            parent = self.parent()
+            if parent is not None and hasattr(parent, "notify"):
+                parent.notify(self.parent_notice, 10000)
         super().closeEvent(event)

@@ -104,3 +104,36 @@ def test_pause_resume_and_cancel_write_checkpoints(dialog, wait_until):
     steps = [json.loads(p.read_text())["step"] for p in run_dir.glob("checkpoints/*/checkpoint.json")]
     assert max(steps) > paused_step and max(steps) < 100_000
     assert "Cancelled" in dialog.status.text()
+
+
+def test_quitting_during_training_asks_then_stops_with_a_checkpoint(qtbot, messages, wait_until, mtfl_subset: Path,
+                                                                    tmp_path: Path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from keepsmiling_gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.open_training()
+    dialog = window.training_dialog
+    dialog.setup.setCurrentIndex(dialog.setup.findData("simplegan"))
+    dialog.dataset_path.setText(str(mtfl_subset))
+    dialog.size.setCurrentIndex(dialog.size.findData(32))
+    dialog.limit.setValue(48)
+    dialog.batch_size.setValue(8)
+    dialog.steps.setValue(100_000)
+    dialog.out_dir.setText(str(tmp_path / "runs"))
+    dialog.extra_config = {"tensorboard": False}
+    dialog.start()
+    wait_until(lambda: dialog.last_progress is not None, 120)
+    dialog.close()  # only hides: the run goes on
+    assert dialog.running and "background" in window.statusBar().currentMessage()
+
+    messages.answer = QMessageBox.StandardButton.No
+    assert not window.close() and dialog.running
+    messages.answer = QMessageBox.StandardButton.Yes
+    assert window.close()
+    assert not dialog.running and dialog.last_result["stopped"]
+    run_dir = Path(dialog.last_result["run_dir"])
+    assert list(run_dir.glob("checkpoints/step_*/checkpoint.json"))
