@@ -254,3 +254,29 @@ def test_hover_highlights_and_wheel_zooms(qtbot, opened):
     assert abs(opened.view.zoom() / zoom - 1.15**2) < 1e-6
     opened.fit_action.trigger()
     assert abs(opened.view.zoom() - zoom) < 1e-6
+
+
+def test_save_as_and_save_actions_through_the_file_dialog(qtbot, opened, wait_until, monkeypatch, tmp_path: Path):
+    from PySide6.QtWidgets import QFileDialog
+
+    suggested: list[str] = []
+
+    def fake_dialog(parent, caption, start, filters):
+        suggested.append(start)
+        return str(tmp_path / "picked.jpg"), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_dialog))
+    opened.smile_all()
+    wait_until(lambda: opened.renderer.idle and len(opened.scene.patches) == 2)
+    with qtbot.waitSignal(opened.saved, timeout=30_000):
+        opened.save_action.trigger()  # first Save asks for a name
+    assert suggested[0].endswith("group-smiling.jpg")
+    saved = read_photo(tmp_path / "picked.jpg")
+    assert saved.rgb.shape == opened.photo.rgb.shape
+    assert np.abs(saved.rgb.astype(int) - opened.displayed_image()).mean() < 3  # JPEG, quality 95
+    assert "•" not in opened.windowTitle()
+    opened.strength_control.spin.setValue(2.0)
+    assert "•" in opened.windowTitle()
+    with qtbot.waitSignal(opened.saved, timeout=30_000):
+        opened.save_action.trigger()  # later Saves reuse the name
+    assert len(suggested) == 1
