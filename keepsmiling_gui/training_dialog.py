@@ -188,12 +188,16 @@ class TrainingDialog(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the current step and keep a checkpoint of the run")
         self.cancel_button.clicked.connect(self.cancel)
+        self.resume_button = QPushButton("Resume a run…")
+        self.resume_button.setToolTip("Continue a stopped or cancelled run from its last checkpoint")
+        self.resume_button.clicked.connect(self._browse_resume)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.pause_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.resume_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
 
@@ -323,6 +327,7 @@ class TrainingDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         self.settings_box.setEnabled(not running)
         self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running)
         paused = self.job is not None and self.job.paused and not running
         self.pause_button.setEnabled(running or paused)
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -341,6 +346,25 @@ class TrainingDialog(QDialog):
         self.last_result = None
         self.last_error = None
         self._log(f"Starting {SETUP_LABELS[request.setup]} on {request.spec}")
+        self._launch()
+
+    def _browse_resume(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Run folder to resume", self.out_dir.text())
+        if folder:
+            self.resume_run(Path(folder))
+
+    def resume_run(self, run_dir: Path) -> None:
+        from keepsmiling_core.errors import KeepSmilingError
+
+        try:
+            self.job = TrainingJob.resume_run(run_dir)
+        except KeepSmilingError as exc:
+            QMessageBox.warning(self, "Cannot resume", str(exc))
+            return
+        self.loss_plot.clear()
+        self.last_result = None
+        self.last_error = None
+        self._log(f"Resuming {SETUP_LABELS.get(self.job.request.setup, self.job.request.setup)} run {run_dir}")
         self._launch()
 
     def _launch(self) -> None:

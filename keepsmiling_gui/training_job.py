@@ -93,14 +93,32 @@ def _config_for(request: TrainingRequest, cache: Path, run_dir: Path, resume: bo
 class TrainingJob:
     """Prepare + train (+ direction). ``run`` blocks; call it from a worker; ``stop`` from anywhere."""
 
-    def __init__(self, request: TrainingRequest):
+    def __init__(self, request: TrainingRequest, cache: Path | None = None, run_dir: Path | None = None):
         self.request = request
-        self.run_dir = request.run_dir()
+        self.run_dir = run_dir or request.run_dir()
+        self.cache = cache  # known crop cache: no preparing (resuming an existing run)
         self._trainer = None
         self._lock = threading.Lock()
         self._stop_requested = False
         self.paused = False
-        self.resume = False
+        self.resume = run_dir is not None
+
+    @classmethod
+    def resume_run(cls, run_dir: Path) -> TrainingJob:
+        """Continue a run folder (stopped, cancelled or from an earlier session) to its own length."""
+        from keepsmiling_core.errors import TrainingError
+        from keepsmiling_core.training.config import TrainConfig
+
+        run_dir = Path(run_dir)
+        config_path = run_dir / "config.json"
+        if not config_path.is_file():
+            raise TrainingError(f"{run_dir} is not a training run folder (it has no config.json).")
+        config = TrainConfig.load(config_path)
+        request = TrainingRequest(setup=config.setup, size=int(config.size or 64),
+                                  batch_size=int(config.batch_size or 64), steps=int(config.steps),
+                                  lr=float(config.lr or 2e-4), device=config.device, out_dir=str(run_dir.parent),
+                                  run_name=run_dir.name, dataset_path=str(config.data))
+        return cls(request, cache=Path(config.data), run_dir=run_dir)
 
     def stop(self, pause: bool = False) -> None:
         with self._lock:
@@ -141,13 +159,15 @@ class TrainingJob:
         from keepsmiling_core.training.trainer import Trainer
 
         request = self.request
-        report(JobEvent("prepare", "Preparing mouth crops (reused when already prepared)…", fraction=0.0))
-        try:
-            cache = self._prepare(request, report)
-        except KeepSmilingError:
-            if self._stop_requested:  # cancelled while cropping: nothing to train, nothing to report
-                return {"run_dir": None, "stopped": True, "paused": False, "cache": None}
-            raise
+        if self.cache is None:
+            report(JobEvent("prepare", "Preparing mouth crops (reused when already prepared)…", fraction=0.0))
+            try:
+                self.cache = self._prepare(request, report)
+            except KeepSmilingError:
+                if self._stop_requested:  # cancelled while cropping: nothing to train, nothing to report
+                    return {"run_dir": None, "stopped": True, "paused": False, "cache": None}
+                raise
+        cache = self.cache
         if self._stop_requested:
             return {"run_dir": None, "stopped": True, "paused": self.paused, "cache": cache}
         report(JobEvent("message", f"Training {request.setup} in {self.run_dir}"))

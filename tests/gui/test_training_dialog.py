@@ -137,3 +137,15 @@ def test_quitting_during_training_asks_then_stops_with_a_checkpoint(qtbot, messa
     assert not dialog.running and dialog.last_result["stopped"]
     run_dir = Path(dialog.last_result["run_dir"])
     assert list(run_dir.glob("checkpoints/step_*/checkpoint.json"))
+
+    # a later session continues the same run from its checkpoint
+    stopped_at = max(json.loads(p.read_text())["step"] for p in run_dir.glob("checkpoints/*/checkpoint.json"))
+    again = TrainingDialog()
+    qtbot.addWidget(again)
+    again.resume_run(run_dir)
+    wait_until(lambda: again.last_error is not None or (again.last_progress is not None
+                                                        and again.last_progress.step > stopped_at), 120)
+    assert again.last_error is None, again.last_error
+    again.cancel()
+    wait_until(lambda: again.last_result is not None, 60)
+    assert Path(again.last_result["run_dir"]) == run_dir and again.last_result["stopped"]
