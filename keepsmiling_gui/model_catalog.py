@@ -81,9 +81,11 @@ def find_models(extra_runs_dir: Path | None = None) -> list[ModelEntry]:
         entry = describe_model(shipped / name, shipped=True)
         if entry is not None:
             entries.append(entry)
-    for root in (runs_dir(), extra_runs_dir):
-        if root is None or not root.is_dir():
-            continue
+    roots = []
+    for root in (runs_dir(), extra_runs_dir):  # the dialog's runs folder is often the default one
+        if root is not None and root.is_dir() and root.resolve() not in roots:
+            roots.append(root.resolve())
+    for root in roots:
         runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
         for run in runs:
             entry = describe_model(run)

@@ -34,7 +34,8 @@ def test_runs_in_user_folder_are_listed_and_simplegan_shows_samples(
     runs = isolated_app_state / "runs"
     shutil.copytree(splitgan_model, runs / "my-splitgan")
     train_simplegan(small_cache, runs / "my-simplegan")
-    labels = [m.label for m in find_models()]
+    labels = [m.label for m in find_models(extra_runs_dir=runs)]  # the same folder twice: listed once
+    assert len(labels) == 2
     assert any(label.startswith("SplitGAN (my-splitgan") for label in labels)
     assert any(label.startswith("SimpleGAN (my-simplegan, step 2)") for label in labels)
 
