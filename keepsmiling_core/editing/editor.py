@@ -40,7 +40,7 @@ from keepsmiling_core.editing.colour import (
     match_colour,
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection, load_direction
-from keepsmiling_core.editing.mask import mouth_mask, skin_weight
+from keepsmiling_core.editing.mask import change_alpha, edit_window, mouth_mask, skin_weight
 from keepsmiling_core.errors import CropError, EditError, KeepSmilingError
 
 EDITABLE_SETUPS = ("splitgan", "complexgan")
@@ -81,7 +81,8 @@ class EditOptions:
     colour_match: bool = True       # keep the photo's low-frequency skin colour
     blend: str = "alpha"            # "alpha": feathered paste of the change; "poisson": cv2.seamlessClone
     keep_detail: bool = True        # paste only the change, keeping the photo's full-resolution texture
-    residual: bool = False          # SplitGAN: x + De(z + shift) - De(z), so alpha = 0 is the photo itself
+    residual: bool = True           # SplitGAN: x + De(z + shift) - De(z), so alpha = 0 is the photo itself
+    adaptive_mask: bool = True      # also paste where the edit changed the face (cheeks), inside a window
     min_mouth_px: float = MIN_MOUTH_PX
 
 
@@ -102,12 +103,14 @@ class PreparedFace:
     face_index: int
     crop: MouthCrop                         # aligned mouth crop of the original photo
     mask: np.ndarray                        # (S, S) feathered mouth mask in crop space
+    window: np.ndarray | None               # (S, S) outer limit of an adaptive edit (None: mouth mask only)
     skin: np.ndarray                        # (S, S) skin weight for colour matching
     region: tuple[int, int, int, int]       # photo box the edit can touch
     region_matrix: np.ndarray               # photo-region pixels -> crop
     base: np.ndarray                        # the photo's pixels in ``region`` before the edit
     colour: ColourReference | None = None   # the original crop's colour field, for colour matching
-    region_alpha: np.ndarray | None = None  # the mask warped onto ``region`` (H, W, 1) float32
+    region_alpha: np.ndarray | None = None  # the mouth mask warped onto ``region`` (H, W, 1) float32
+    zero: np.ndarray | None = None          # the finished crop at α = 0 (what "no edit" renders as)
     state: dict = field(default_factory=dict)   # model-specific tensors (latent, translations)
 
 
@@ -229,18 +232,20 @@ class Editor:
         mouth = getattr(face, "mouth", None)
         size = self.crop_config.size
         mask = mouth_mask(size, crop.matrix, landmarks[3:5], mouth)
-        region = _mask_region(mask, crop.matrix, photo.shape)
+        window = edit_window(size, crop.matrix, landmarks[3:5], mouth) if self.options.adaptive_mask else None
+        region = _mask_region(mask if window is None else np.maximum(mask, window), crop.matrix, photo.shape)
         x0, y0 = region[0], region[1]
         region_matrix = crop.matrix.copy()
         region_matrix[:, 2] += region_matrix[:, :2] @ np.array([x0, y0], np.float64)
         skin = skin_weight(mask)
-        prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, skin=skin,
+        prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, window=window, skin=skin,
                                 region=region, region_matrix=region_matrix,
                                 base=photo[region[1]:region[3], region[0]:region[2]].copy(),
                                 colour=colour_reference(crop.image, skin),
                                 region_alpha=_warp_mask(mask, region_matrix, (region[3] - y0, region[2] - x0))[..., None])
         with _one_cpu_thread(self.device):
             prepared.state = self._encode(crop.image[None])
+        prepared.zero = self.edited_crop(prepared, 0.0)
         return prepared
 
     def _encode(self, crops: np.ndarray) -> dict:
@@ -250,9 +255,7 @@ class Editor:
         with torch.no_grad():
             if self.setup == "splitgan":
                 latent = self.model.nets["encoder"](x)
-                if self.options.residual:
-                    return {"latent": latent, "x": x, "rec": self.model.nets["decoder"](latent)}
-                return {"latent": latent}
+                return {"latent": latent, "x": x, "rec": self.model.nets["decoder"](latent)}
             gen = self.model.nets["generator"]
             ones = torch.ones(len(x), device=self.device, dtype=self.dtype)
             return {"x": x, "smile": gen(x, ones), "non_smile": gen(x, ones * 0)}
@@ -265,7 +268,7 @@ class Editor:
             if self.setup == "splitgan":
                 latent = state["latent"] + alpha * self.direction.calibration * self._unit
                 decoded = self.model.nets["decoder"](latent)
-                if "rec" in state:  # residual mode: only what the latent move changes reaches the photo
+                if self.options.residual:  # only what the latent move changes reaches the photo
                     return (state["x"] + decoded - state["rec"]).clamp(-1, 1)
                 return decoded
             x = state["x"]
@@ -283,17 +286,35 @@ class Editor:
             decoded = apply_colour_reference(decoded, reference)
         return decoded
 
+    def blend_weights(self, prepared: PreparedFace, crop: np.ndarray) -> np.ndarray:
+        """Crop-space alpha for this edited crop: the mouth mask, grown to where the edit changed the face."""
+        if prepared.window is None or prepared.zero is None:
+            return prepared.mask
+        change = np.abs(crop.astype(np.float32) - prepared.zero.astype(np.float32)).mean(axis=2)
+        return change_alpha(prepared.mask, prepared.window, change)
+
     def render(self, prepared: PreparedFace, alpha: float, base: np.ndarray | None = None) -> np.ndarray:
         """The photo's ``prepared.region`` with the edit at α blended in (the slider's fast path).
 
         ``base``: the region's current pixels to blend onto (default: the original photo's)."""
+        return self.render_with_alpha(prepared, alpha, base)[0]
+
+    def render_with_alpha(self, prepared: PreparedFace, alpha: float, base: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """``render`` plus the blend weights it used in the region ((H, W) float32; 0 = pixel untouched)."""
         base = prepared.base if base is None else base
         crop = self.edited_crop(prepared, alpha)
+        weights = self.blend_weights(prepared, crop)
+        if weights is prepared.mask and prepared.region_alpha is not None:
+            region_alpha = prepared.region_alpha
+        else:
+            region_alpha = _warp_mask(weights, prepared.region_matrix, base.shape[:2])[..., None]
         if self.options.blend == "poisson":
-            return _poisson(base, crop, prepared)
+            return _poisson(base, crop, prepared.region_matrix, region_alpha[..., 0]), region_alpha[..., 0]
         if not self.options.keep_detail:
-            return paste_back(base, crop, prepared.region_matrix, prepared.mask, keep_detail=False)
-        return _paste_change(base, crop, prepared)
+            patch = paste_back(base, crop, prepared.region_matrix, weights, keep_detail=False)
+            return patch, region_alpha[..., 0]
+        return _paste_change(base, crop, prepared, region_alpha), region_alpha[..., 0]
 
     def region_mask(self, prepared: PreparedFace) -> np.ndarray:
         """The mask in photo pixels of ``prepared.region`` (float32, 0 where the photo stays untouched)."""
@@ -306,9 +327,12 @@ class Editor:
     def smile(self, photo: np.ndarray, face, alpha: float, face_index: int = 0) -> EditResult:
         """Edit one face of a photo at strength α and return the full photo."""
         prepared = self.prepare(photo, face, face_index)
-        image = self.apply_all(photo, [(prepared, alpha)])
+        patch, weights = self.render_with_alpha(prepared, alpha)
+        image = photo.copy()
+        x0, y0, x1, y1 = prepared.region
+        image[y0:y1, x0:x1] = patch
         return EditResult(image=image, face_index=face_index, alpha=float(alpha), region=prepared.region,
-                          mask=self.region_mask(prepared))
+                          mask=weights)
 
     def apply_all(self, photo: np.ndarray, prepared_faces_and_alphas: Iterable[tuple[PreparedFace, float]]
                   ) -> np.ndarray:
@@ -336,35 +360,44 @@ class Editor:
         return np.concatenate(out)
 
     def edit_crops(self, crops: np.ndarray, alpha: float, masks: np.ndarray | None = None,
-                   blend: bool = True, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+                   blend: bool = True, windows: np.ndarray | None = None,
+                   batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """Edit a batch of dataset crops the way a photo edit would, in crop space.
 
-        Returns (decoded, final): the model's raw decoded crops and the finished crops - colour-matched
-        (skin = outside ``masks`` (N, S, S)) and, with ``blend``, alpha-blended with the masks as the
-        paste-back would blend them into the photo.
+        Returns (decoded, final): the model's raw output crops and the finished crops - colour-matched
+        (skin = outside ``masks`` (N, S, S)) and, with ``blend``, alpha-blended with the masks (grown
+        inside ``windows`` where the edit changed the face, when the options ask for an adaptive mask)
+        exactly as ``render`` blends them into a photo.
         """
         from keepsmiling_core.data.tensors import to_image
 
+        adaptive = self.options.adaptive_mask and windows is not None and masks is not None and blend
         decoded_all, final_all = [], []
         for start in range(0, len(crops), batch_size):
             batch = crops[start:start + batch_size]
-            decoded = to_image(self.decode(self._encode(batch), alpha).float().cpu())
+            state = self._encode(batch)
+            decoded = to_image(self.decode(state, alpha).float().cpu())
+            zero = to_image(self.decode(state, 0.0).float().cpu()) if adaptive else None
             final = np.empty_like(decoded)
             for i, (orig, dec) in enumerate(zip(batch, decoded, strict=True)):
                 mask = None if masks is None else masks[start + i]
-                out = dec
-                if self.options.colour_match:
-                    out = match_colour(dec, orig, None if mask is None else skin_weight(mask))
+                skin = None if mask is None else skin_weight(mask)
+                out = match_colour(dec, orig, skin) if self.options.colour_match else dec
                 if mask is not None and blend:
-                    a = mask[..., None]
-                    out = np.clip(np.rint(orig * (1 - a) + out * a), 0, 255).astype(np.uint8)
+                    weights = mask
+                    if adaptive:
+                        still = match_colour(zero[i], orig, skin) if self.options.colour_match else zero[i]
+                        change = np.abs(out.astype(np.float32) - still.astype(np.float32)).mean(axis=2)
+                        weights = change_alpha(mask, windows[start + i], change)
+                    a = weights[..., None]
+                    out = np.clip(np.rint(orig + a * (out.astype(np.float32) - orig)), 0, 255).astype(np.uint8)
                 final[i] = out
             decoded_all.append(decoded)
             final_all.append(final)
         return np.concatenate(decoded_all), np.concatenate(final_all)
 
 
-def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace) -> np.ndarray:
+def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace, alpha: np.ndarray) -> np.ndarray:
     """Add the upsampled *change* (edited - original crop) to the photo region, weighted by the mask.
 
     The same blend as ``crops.paste_back(keep_detail=True)``, but with the original crop and the warped
@@ -373,9 +406,6 @@ def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace) ->
     """
     from keepsmiling_core.data.crops import warp_to_photo
 
-    alpha = prepared.region_alpha
-    if alpha is None:
-        alpha = _warp_mask(prepared.mask, prepared.region_matrix, base.shape[:2])[..., None]
     change = crop.astype(np.float32) - prepared.crop.image.astype(np.float32)
     delta = warp_to_photo(change, prepared.region_matrix, base.shape[:2])
     out = base.astype(np.float32)
@@ -410,13 +440,11 @@ def _mask_region(mask: np.ndarray, matrix: np.ndarray, photo_shape: tuple[int, .
     return x0, y0, x1, y1
 
 
-def _poisson(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace) -> np.ndarray:
-    """Gradient-domain paste (cv2.seamlessClone) of the edited crop; untouched where the mask is zero."""
+def _poisson(base: np.ndarray, crop: np.ndarray, region_matrix: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Gradient-domain paste (cv2.seamlessClone) of the edited crop; untouched where ``alpha`` is zero."""
     from keepsmiling_core.data.crops import warp_to_photo
 
-    shape = base.shape[:2]
-    alpha = warp_to_photo(prepared.mask.astype(np.float32), prepared.region_matrix, shape)
-    warped = warp_to_photo(crop, prepared.region_matrix, shape)
+    warped = warp_to_photo(crop, region_matrix, base.shape[:2])
     inside = (alpha > 0.5).astype(np.uint8) * 255
     inside[[0, -1], :] = 0
     inside[:, [0, -1]] = 0

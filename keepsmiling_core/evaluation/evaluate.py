@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keepsmiling_core.editing.mask import mouth_mask, skin_weight
+from keepsmiling_core.editing.mask import edit_window, mouth_mask, skin_weight
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.evaluation.metrics import kid, psnr, skin_delta_e, ssim
 
@@ -85,13 +85,15 @@ def _finite(value):
     return value
 
 
-def crop_masks(cache) -> np.ndarray:
-    """Feathered mouth masks (N, S, S) for dataset crops, from the crop-space landmarks the cache keeps."""
+def crop_masks(cache, window: bool = False) -> np.ndarray:
+    """Feathered mouth masks (N, S, S) for dataset crops, from the crop-space landmarks the cache keeps
+    (``window``: the outer limits of adaptive edits instead)."""
     size = cache.size
     if cache.landmarks is None:
         raise KeepSmilingError(f"The crop cache {cache.path} has no landmarks; rebuild it with keepsmiling prepare.")
     identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    return np.stack([mouth_mask(size, identity, lm[3:5]) for lm in np.asarray(cache.landmarks, np.float64)])
+    make = edit_window if window else mouth_mask
+    return np.stack([make(size, identity, lm[3:5]) for lm in np.asarray(cache.landmarks, np.float64)])
 
 
 def _pick(smiling: np.ndarray, label: bool, limit: int | None, seed: int = 0) -> np.ndarray:
@@ -103,7 +105,8 @@ def _pick(smiling: np.ndarray, label: bool, limit: int | None, seed: int = 0) ->
 
 def evaluate_model(editor, name: str, classifier, images_non: np.ndarray, masks_non: np.ndarray,
                    images_smile: np.ndarray, masks_smile: np.ndarray, real_smile_features: np.ndarray,
-                   alphas: Sequence[float] = ALPHAS, progress: Callable[[str], None] | None = None) -> ModelScores:
+                   alphas: Sequence[float] = ALPHAS, progress: Callable[[str], None] | None = None,
+                   windows_non: np.ndarray | None = None, windows_smile: np.ndarray | None = None) -> ModelScores:
     """Scores of one editor on held-out crops (see the module docstring for what each number means)."""
     from keepsmiling_core.evaluation.classifier import classifier_features, smile_probability
 
@@ -111,14 +114,14 @@ def evaluate_model(editor, name: str, classifier, images_non: np.ndarray, masks_
     say = progress or (lambda _msg: None)
     success, removal, edited = {}, {}, {}
     for alpha in (0.0, *alphas):
-        _, final = editor.edit_crops(images_non, alpha, masks_non)
+        _, final = editor.edit_crops(images_non, alpha, masks_non, windows=windows_non)
         success[str(alpha)] = float((smile_probability(classifier, final) > 0.5).mean())
         edited[alpha] = final
         say(f"{name}: success at alpha {alpha:g}: {success[str(alpha)]:.1%}")
     for alpha in alphas:
-        _, final = editor.edit_crops(images_smile, -alpha, masks_smile)
+        _, final = editor.edit_crops(images_smile, -alpha, masks_smile, windows=windows_smile)
         removal[str(-alpha)] = float((smile_probability(classifier, final) < 0.5).mean())
-    _, final0 = editor.edit_crops(images_non, 0.0, masks_non)
+    _, final0 = editor.edit_crops(images_non, 0.0, masks_non, windows=windows_non)
     raw0 = editor.reconstruct(images_non, smiling=False)
     psnr_raw = float(np.mean([psnr(a, b) for a, b in zip(images_non, raw0, strict=True)]))
     ssim_raw = float(np.mean([ssim(a, b) for a, b in zip(images_non, raw0, strict=True)]))
@@ -165,7 +168,7 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
     non_idx, smile_idx = _pick(smiling, False, limit), _pick(smiling, True, limit)
     if len(non_idx) < 2 or len(smile_idx) < 2:
         raise KeepSmilingError(f"{data} needs at least 2 smiling and 2 non-smiling crops to evaluate on.")
-    masks = crop_masks(cache)
+    masks, windows = crop_masks(cache), crop_masks(cache, window=True)
     both = np.concatenate([non_idx, smile_idx])
     acc, bal = accuracy(classifier, cache.images[both], smiling[both])
     real_smile = classifier_features(classifier, cache.images[smile_idx])
@@ -179,7 +182,8 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
                                    f"{cache.size} px crops; build a test cache with --size {editor.model.size}.")
         name = _model_name(Path(path))
         scores.append(evaluate_model(editor, name, classifier, cache.images[non_idx], masks[non_idx],
-                                     cache.images[smile_idx], masks[smile_idx], real_smile, alphas, progress))
+                                     cache.images[smile_idx], masks[smile_idx], real_smile, alphas, progress,
+                                     windows_non=windows[non_idx], windows_smile=windows[smile_idx]))
     report = EvaluationReport(data=str(data), count_non_smiling=len(non_idx), count_smiling=len(smile_idx),
                               classifier=str(classifier_path), classifier_accuracy=acc,
                               classifier_balanced_accuracy=bal, kid_real_reference=reference,
