@@ -407,10 +407,12 @@ def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace, al
     from keepsmiling_core.data.crops import warp_to_photo
 
     change = crop.astype(np.float32) - prepared.crop.image.astype(np.float32)
-    delta = warp_to_photo(change, prepared.region_matrix, base.shape[:2])
-    out = base.astype(np.float32)
-    out += alpha * delta
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = warp_to_photo(change, prepared.region_matrix, base.shape[:2])
+    out *= alpha  # in place: this runs on every slider move over a few hundred thousand pixels
+    out += base
+    np.rint(out, out=out)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
 
 
 def _warp_mask(mask: np.ndarray, region_matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
