@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.scene = PhotoScene(self)
         self.scene.faceClicked.connect(self.toggle_face)
         self.view = PhotoView(self.scene)
+        self.view.placeholder = "Open a photo (File ▸ Open, Ctrl+O) or drop one here"
         self.original_scene = PhotoScene(self)
         self.original_view = PhotoView(self.original_scene)
         self.original_view.setVisible(False)

@@ -267,7 +267,16 @@ class PhotoView(QGraphicsView):
         self.caption = text
         self.viewport().update()
 
+    placeholder = ""  # shown while the scene holds no photo
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        scene = self.scene()
+        if self.placeholder and isinstance(scene, PhotoScene) and scene.photo_item is None:
+            painter.save()
+            painter.resetTransform()
+            painter.setPen(QColor(200, 200, 205))
+            painter.drawText(QRectF(self.viewport().rect()), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            painter.restore()
         if not self.caption:
             return
         painter.save()

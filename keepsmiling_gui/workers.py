@@ -69,11 +69,18 @@ class Task(QRunnable):
         except BaseException as exc:  # noqa: BLE001 - a worker must never kill the app
             if not isinstance(exc, KeepSmilingError):
                 log.error("worker failed:\n%s", traceback.format_exc())
-            self.signals.failed.emit(user_message(exc))
+            self._emit(self.signals.failed, user_message(exc))
         else:
-            self.signals.succeeded.emit(result)
+            self._emit(self.signals.succeeded, result)
         finally:
-            self.signals.finished.emit()
+            self._emit(self.signals.finished)
+
+    @staticmethod
+    def _emit(signal, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the app quit while we worked: nobody is left to tell
+            pass
 
 
 class TaskRunner(QObject):
