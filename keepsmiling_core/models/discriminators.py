@@ -50,17 +50,20 @@ class PatchDiscriminator(nn.Module):
     sees the whole 4x4 map. No BatchNorm: gradient penalties are per sample and eval()==train().
     """
 
-    def __init__(self, size: int = 64, ndf: int = 32, smile_head: bool = False, slope: float = 0.2) -> None:
+    def __init__(self, size: int = 64, ndf: int = 32, smile_head: bool = False, slope: float = 0.2,
+                 spectral_norm: bool = False) -> None:
         super().__init__()
         n_down = down_steps(check_size(size), 4)
-        layers: list[nn.Module] = [nn.Conv2d(3, ndf, 4, 2, 1), nn.LeakyReLU(slope, inplace=True)]
+        # Spectral norm bounds the critic's Lipschitz constant without coupling samples (unlike BN).
+        conv = _spectral_conv if spectral_norm else nn.Conv2d
+        layers: list[nn.Module] = [conv(3, ndf, 4, 2, 1), nn.LeakyReLU(slope, inplace=True)]
         channels = ndf
         for _ in range(n_down - 1):
             out = min(channels * 2, ndf * 8)
-            layers += [nn.Conv2d(channels, out, 4, 2, 1), nn.LeakyReLU(slope, inplace=True)]
+            layers += [conv(channels, out, 4, 2, 1), nn.LeakyReLU(slope, inplace=True)]
             channels = out
         self.trunk = nn.Sequential(*layers)
-        self.src = nn.Conv2d(channels, 1, 3, 1, 1)
+        self.src = conv(channels, 1, 3, 1, 1)
         self.cls = nn.Conv2d(channels, 1, 4, 1, 0) if smile_head else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
@@ -69,3 +72,7 @@ class PatchDiscriminator(nn.Module):
         if self.cls is None:
             return src
         return src, self.cls(h).flatten(1)[:, 0]
+
+
+def _spectral_conv(*args, **kwargs) -> nn.Module:
+    return nn.utils.parametrizations.spectral_norm(nn.Conv2d(*args, **kwargs))
