@@ -64,7 +64,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--out", default=None)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--residual", action="store_true", help="SplitGAN residual mode (alpha 0 = the input)")
+    parser.add_argument("--plain-decode", action="store_true",
+                        help="SplitGAN: decoded crop itself instead of the default residual edit")
     args = parser.parse_args()
     shipped = [default_model_path(kind, must_exist=False) for kind in ("splitgan", "complexgan")]
     models = args.model or [str(p) for p in shipped if (p / "checkpoint.json").is_file()]
@@ -74,7 +75,7 @@ def main() -> int:
     data = Path(args.data) if args.data else test_cache(Path(models[0]))
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="keepsmiling-quality-"))
     report = evaluate(models, classifier, data, out, limit=args.limit, device=args.device, progress=print,
-                      options=EditOptions(residual=args.residual))
+                      options=EditOptions(residual=not args.plain_decode))
     print()
     print(markdown_table(report), end="")
     print()

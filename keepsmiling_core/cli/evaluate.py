@@ -15,8 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for evaluation.json/.md/.png")
     parser.add_argument("--limit", type=int, default=300, help="at most this many crops per class (default 300)")
     parser.add_argument("--alphas", default="0.5,1,1.5,2", help="comma-separated strengths (default 0.5,1,1.5,2)")
-    parser.add_argument("--residual", action="store_true",
-                        help="SplitGAN: paste only what the latent move changes (alpha 0 = the input)")
+    parser.add_argument("--plain-decode", action="store_true",
+                        help="SplitGAN: use the decoded crop itself instead of the default residual edit "
+                             "(input + what the latent move changes)")
     parser.add_argument("--no-colour-match", action="store_true", help="measure without colour matching")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         raise KeepSmilingError("--alphas must be positive strengths; removal is measured at their negatives.")
     report = evaluate(args.model, args.classifier, args.data, args.out, limit=args.limit, alphas=alphas,
                       device=args.device, progress=lambda msg: tqdm.write(msg),
-                      options=EditOptions(colour_match=not args.no_colour_match, residual=args.residual))
+                      options=EditOptions(colour_match=not args.no_colour_match, residual=not args.plain_decode))
     print(markdown_table(report), end="")
     for kind, path in report.files.items():
         print(f"{kind}: {path}")
