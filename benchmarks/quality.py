@@ -4,8 +4,9 @@
         [--limit 300] [--out DIR] [--device auto]
 
 Without --model, the shipped SplitGAN and ComplexGAN (resources/models/) are evaluated; without
---classifier, the shipped classifier. Without --data, a crop cache of the MTFL testing split (framed
-like the first model's training crops, at its size) is built once under the user folder and reused.
+--classifier, the shipped classifier. Without --data, a crop cache of the MTFL testing split's frontal faces
+(framed like the first model's training crops, at its size) is built once under the user folder and
+reused (--all-poses for every pose).
 Prints the evaluation table, then each target of issue 4 with the value reached and the gap.
 """
 
@@ -33,12 +34,15 @@ TARGETS = [
 ]
 
 
-def test_cache(model_dir: Path) -> Path:
-    """MTFL testing crops framed exactly like the model's training crops (built once, then reused)."""
+def test_cache(model_dir: Path, pose: int | None = 3) -> Path:
+    """MTFL testing crops framed exactly like the model's training crops (built once, then reused).
+
+    Frontal faces (pose 3) by default: the editor refuses profiles, and the original project used
+    pose 3 throughout; ``pose=None`` keeps every pose."""
     model = load_model(model_dir, device="cpu")
     crop = model_crop_config(model)
-    out = user_dir() / "caches" / f"mtfl-testing-{crop.mode}-{crop.size}"
-    return build_crop_cache(f"mtfl:{mtfl_dir()}", out, split="testing", config=crop)
+    out = user_dir() / "caches" / f"mtfl-testing-{crop.mode}-{crop.size}-pose{pose or 'all'}"
+    return build_crop_cache(f"mtfl:{mtfl_dir()}", out, split="testing", config=crop, pose=pose)
 
 
 def check_targets(report) -> list[str]:
@@ -62,6 +66,7 @@ def main() -> int:
     parser.add_argument("--classifier", default=None)
     parser.add_argument("--data", default=None)
     parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--all-poses", action="store_true", help="built test cache: every pose, not only frontal")
     parser.add_argument("--out", default=None)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--plain-decode", action="store_true",
@@ -72,7 +77,7 @@ def main() -> int:
     if not models:
         raise KeepSmilingError("No model to evaluate: pass --model DIR or install the shipped models.")
     classifier = args.classifier or str(default_model_path("classifier"))
-    data = Path(args.data) if args.data else test_cache(Path(models[0]))
+    data = Path(args.data) if args.data else test_cache(Path(models[0]), None if args.all_poses else 3)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="keepsmiling-quality-"))
     report = evaluate(models, classifier, data, out, limit=args.limit, device=args.device, progress=print,
                       options=EditOptions(residual=not args.plain_decode))
