@@ -7,7 +7,7 @@ import pytest
 
 from keepsmiling_core.data.cache import load_crop_cache
 from keepsmiling_core.editing.colour import match_colour
-from keepsmiling_core.editing.mask import mouth_mask, skin_weight
+from keepsmiling_core.editing.mask import change_alpha, edit_window, mouth_mask, skin_weight
 from keepsmiling_core.evaluation.metrics import skin_delta_e
 
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -64,3 +64,18 @@ def test_colour_match_restores_skin_tone_and_keeps_new_detail(crops):
     assert teeth > around + 40  # the edit's new content survives the colour correction
     assert np.array_equal(match_colour(original, original, skin), original) or \
         np.abs(match_colour(original, original, skin).astype(int) - original).max() <= 2
+
+
+def test_adaptive_weights_follow_the_edit_but_stay_in_the_window(crops):
+    landmarks = crops.landmarks[5]
+    mask = mouth_mask(crops.size, IDENTITY, landmarks[3:5])
+    window = edit_window(crops.size, IDENTITY, landmarks[3:5])
+    assert np.all(window >= mask - 1e-6) and (window > 0).sum() > (mask > 0).sum()
+    nothing = change_alpha(mask, window, np.zeros(mask.shape, np.float32))
+    assert np.array_equal(nothing, mask.astype(np.float32))  # no change: exactly the mouth mask
+    change = np.zeros(mask.shape, np.float32)
+    change[:, :] = 60.0  # the edit changed every pixel (cheeks, chin, forehead...)
+    grown = change_alpha(mask, window, change)
+    assert (grown > 0).sum() > (mask > 0).sum()
+    assert np.all(grown[window == 0] == 0), "the edit leaked outside the lower-face window"
+    assert np.all(grown >= mask - 1e-6)
