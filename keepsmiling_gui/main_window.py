@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -27,6 +26,7 @@ from keepsmiling_core.paths import samples_dir
 
 from . import edit_jobs
 from .model_catalog import ModelEntry, default_edit_model, find_models
+from .model_picker import ModelPicker
 from .photo_view import PhotoScene, PhotoView
 from .settings import AppSettings
 from .strength import DEFAULT, StrengthControl
@@ -74,7 +74,6 @@ class MainWindow(QMainWindow):
         self.prepared: dict[int, object] = {}
         self.editor = None
         self.model_entry: ModelEntry | None = None
-        self.models: list[ModelEntry] = []
         self.save_path: Path | None = None
         self.last_render = None  # RenderOutcome shown last
         self.training_dialog = None
@@ -213,10 +212,8 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.split_action)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Model "))
-        self.model_picker = QComboBox()
-        self.model_picker.setMinimumContentsLength(34)
-        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_picker.activated.connect(self._model_picked)
+        self.model_picker = ModelPicker()
+        self.model_picker.picked.connect(self._model_picked)
         toolbar.addWidget(self.model_picker)
 
     def _build_status_bar(self) -> None:
@@ -367,43 +364,24 @@ class MainWindow(QMainWindow):
         return None
 
     # ----------------------------------------------------------------------------------- models
+    @property
+    def models(self) -> list[ModelEntry]:
+        return self.model_picker.models
+
     def refresh_models(self, select_default: bool = False) -> None:
         extra = self.settings.value("train/out_dir", None)
-        self.models = find_models(Path(extra) if extra else None)
-        self.model_picker.blockSignals(True)
-        self.model_picker.clear()
-        for entry in self.models:
-            self.model_picker.addItem(entry.label, str(entry.path))
-            self.model_picker.setItemData(self.model_picker.count() - 1, str(entry.path), Qt.ItemDataRole.ToolTipRole)
-        if not self.models:
-            self.model_picker.addItem("No model yet — Settings ▸ Train…", "")
-        self.model_picker.blockSignals(False)
+        self.model_picker.set_models(find_models(Path(extra) if extra else None))
         if select_default:
             remembered = self.settings.value("model/path", "")
             chosen = next((m for m in self.models if str(m.path) == remembered and m.missing_for_edit() is None), None)
             chosen = chosen or default_edit_model(self.models)
             if chosen is not None:
                 self.load_model(chosen)
-        self._select_in_picker(self.model_entry)
+        self.model_picker.show_entry(self.model_entry)
 
-    def _select_in_picker(self, entry: ModelEntry | None) -> None:
-        if entry is None:
-            return
-        if all(Path(m.path) != Path(entry.path) for m in self.models):  # loaded from elsewhere
-            if not self.models:
-                self.model_picker.clear()
-            self.models.append(entry)
-            self.model_picker.addItem(entry.label, str(entry.path))
-        index = self.model_picker.findData(str(entry.path))
-        if index >= 0:
-            self.model_picker.setCurrentIndex(index)
-
-    def _model_picked(self, index: int) -> None:
-        if not 0 <= index < len(self.models):
-            return
-        entry = self.models[index]
+    def _model_picked(self, entry: ModelEntry) -> None:
         if entry.setup == "simplegan":
-            self._select_in_picker(self.model_entry)
+            self.model_picker.show_entry(self.model_entry)
             self.open_samples(entry)
             return
         self.load_model(entry)
@@ -413,7 +391,7 @@ class MainWindow(QMainWindow):
         reason = entry.missing_for_edit()
         if reason:
             self.show_error("This model cannot edit photos", reason)
-            self._select_in_picker(self.model_entry)
+            self.model_picker.show_entry(self.model_entry)
             return
         from keepsmiling_core.editing.editor import Editor
 
@@ -433,7 +411,7 @@ class MainWindow(QMainWindow):
         for item in self.scene.faces:
             item.set_blocked(None)
         self.settings.set_value("model/path", str(entry.path))
-        self._select_in_picker(entry)
+        self.model_picker.show_entry(entry)
         self.modelChanged.emit(entry)
         self.notify(f"Model: {entry.label}")
         self._update_actions()
@@ -442,7 +420,7 @@ class MainWindow(QMainWindow):
     def _model_failed(self, entry: ModelEntry, text: str) -> None:
         if self._pending_model is entry:
             self._pending_model = None
-        self._select_in_picker(self.model_entry)
+        self.model_picker.show_entry(self.model_entry)
         self.show_error("Cannot load the model", text)
 
     def offer_model(self) -> None:
