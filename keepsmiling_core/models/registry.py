@@ -33,6 +33,19 @@ ARCHITECTURES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+# Knobs added after checkpoints already existed, with the value that reproduces those older networks:
+# a stored arch without the knob was built the old way.
+LEGACY_KNOBS: dict[str, dict[str, dict[str, Any]]] = {
+    "simplegan": {"default": {"d_batchnorm": False, "spectral_norm": False}},
+}
+
+
+def stored_architecture(setup: str, preset: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """The arch of a saved run or checkpoint, completed for knobs newer than it (see LEGACY_KNOBS)."""
+    legacy = LEGACY_KNOBS.get(setup, {}).get(preset, {})
+    return {**{k: v for k, v in legacy.items() if k not in stored}, **stored}
+
+
 def architecture(setup: str, preset: str = "default", **overrides: Any) -> dict[str, Any]:
     """The resolved architecture knobs (preset values updated by ``overrides``), as stored in checkpoints."""
     setup, preset = check_setup(setup, preset)

@@ -36,7 +36,7 @@ from torch import nn
 
 from ..device import pick_device
 from ..errors import CheckpointError
-from ..models.registry import architecture, build_setup
+from ..models.registry import architecture, build_setup, stored_architecture
 
 FORMAT_NAME = "keepsmiling-checkpoint"
 FORMAT_VERSION = 1
@@ -352,7 +352,8 @@ def load_training_state(
 
 def _build_from_meta(meta: dict, folder: Path) -> dict[str, nn.Module]:
     try:
-        return build_setup(meta["setup"], meta["preset"], int(meta["size"]), **meta.get("arch", {}))
+        arch = stored_architecture(meta["setup"], meta["preset"], dict(meta.get("arch") or {}))
+        return build_setup(meta["setup"], meta["preset"], int(meta["size"]), **arch)
     except (ValueError, TypeError) as exc:
         raise CheckpointError(f"{folder / META_FILE} describes a model this version cannot build: {exc}") from exc
 

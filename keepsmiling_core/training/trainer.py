@@ -30,7 +30,7 @@ import torch
 from ..data.cache import CropCache, load_crop_cache
 from ..device import device_name, is_out_of_memory, pick_device
 from ..errors import CheckpointError, TrainingError
-from ..models.registry import architecture, build_setup
+from ..models.registry import architecture, build_setup, stored_architecture
 from .augment import augment
 from .checkpoint import (
     checkpoint_dir_for,
@@ -143,7 +143,7 @@ class Trainer:
             # Resume with the values the run started with, even if the presets changed since.
             resolved = _resolved_section(saved_path)
             saved.hparams = {**resolved.get("hparams", {}), **saved.hparams}
-            saved.arch = {**resolved.get("arch", {}), **saved.arch}
+            saved.arch = stored_architecture(saved.setup, saved.preset, {**resolved.get("arch", {}), **saved.arch})
             saved.batch_size = saved.batch_size or saved.hparams.get("batch_size")
             for name in RESUMABLE_CHANGES:
                 setattr(saved, name, getattr(cfg, name))
