@@ -66,9 +66,9 @@ class LossPlot(QWidget):
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         painter.setFont(font)
         metrics = painter.fontMetrics()
-        names = sorted(self.series)
-        legend_width = max((metrics.horizontalAdvance(f"{n} -0.000e+00") for n in names), default=0)
-        legend_width = legend_width + 24 if names else 0
+        labels = {name: f"{name} {points[-1][1]:.3g}" for name, points in self.series.items() if points}
+        legend_width = max((metrics.horizontalAdvance(text) for text in labels.values()), default=0)
+        legend_width = legend_width + 24 if labels else 0
         left, right, top, bottom = metrics.horizontalAdvance("-00.000") + 8, 10 + legend_width, 8, metrics.height() + 8
         plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
         text_colour = self.palette().text().color()
@@ -116,5 +116,5 @@ class LossPlot(QWidget):
             painter.fillRect(QRectF(legend_x, legend_y + (metrics.height() - 10) / 2, 10, 10), colour)
             painter.setPen(text_colour)
             painter.drawText(QRectF(legend_x + 14, legend_y - 2, legend_width, metrics.height() + 6),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{name} {points[-1][1]:.3g}")
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, labels[name])
             legend_y += metrics.height() + 2

@@ -59,7 +59,7 @@ class Task(QRunnable):
         self.kwargs = kwargs
         self.signals = TaskSignals()
         if with_progress:
-            self.kwargs["report"] = self.signals.progress.emit
+            self.kwargs["report"] = lambda value: self._emit(self.signals.progress, value)
         # The pool must not delete us before the queued signals were delivered.
         self.setAutoDelete(False)
 
