@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from keepsmiling_core.paths import samples_dir
 
 from .main_window import MainWindow
-from .settings import configure_application_names
+from .settings import configure_application_names, use_settings_folder
 
 TIMEOUT_S = 180
 
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", action="store_true", help="show the original side by side")
     args = parser.parse_args(argv)
     configure_application_names()
+    # A throw-away settings folder: the shot shows the default model and layout, not the user's last ones.
+    settings_dir = tempfile.TemporaryDirectory(prefix="keepsmiling-shot-")
+    use_settings_folder(Path(settings_dir.name))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()
     window.resize(1360, 860)
