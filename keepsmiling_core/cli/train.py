@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, choices=(32, 64, 128), default=None, help="crop size (default: the cache's)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="CPU threads for torch (default: all cores); use 1 when several jobs share the CPU")
     parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
     parser.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
     parser.add_argument("--sample-every", type=int, default=250, metavar="N")
@@ -76,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
     from keepsmiling_core.training.config import TrainConfig
     from keepsmiling_core.training.trainer import Trainer
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
     steps = args.steps
     if args.epochs is not None:
         steps = _steps_for_epochs(args.epochs, args.data, args.setup, args.batch_size, args.preset)
