@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from keepsmiling_core.device import is_out_of_memory
@@ -105,15 +106,24 @@ class TaskRunner(QObject):
         task.signals.succeeded.connect(lambda _result: self._running.discard(task))
         task.signals.failed.connect(lambda _message: self._running.discard(task))
         if on_success is not None:
-            task.signals.succeeded.connect(on_success)
+            task.signals.succeeded.connect(self._while_alive(on_success))
         if on_failure is not None:
-            task.signals.failed.connect(on_failure)
+            task.signals.failed.connect(self._while_alive(on_failure))
         if on_progress is not None:
-            task.signals.progress.connect(on_progress)
+            task.signals.progress.connect(self._while_alive(on_progress))
         self._running.add(task)
         task.signals.finished.connect(lambda: self._running.discard(task))
         self.pool.start(task)
         return task
+
+    def _while_alive(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """Drop a late report once the runner's owner (e.g. a closed dialog) is gone: its widgets are too."""
+
+        def deliver(*args: Any) -> None:
+            if shiboken6.isValid(self):
+                callback(*args)
+
+        return deliver
 
     @property
     def busy(self) -> bool:
