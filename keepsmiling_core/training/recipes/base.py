@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..losses import d_nonsaturating, r1_penalty
+
 
 @dataclasses.dataclass
 class CommonHyperparameters:
@@ -67,6 +69,26 @@ class Recipe(ABC):
         if self.amp_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+    def nonsaturating_critic_step(self, D: nn.Module, images: torch.Tensor, fake: torch.Tensor,
+                                  step: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """One non-saturating discriminator update with lazy zero-centred R1 (every ``r1_every`` steps).
+
+        Shared by SimpleGAN and SplitGAN; returns the logged losses and the real logits."""
+        hp = self.hp
+        regularise = hp.r1_gamma > 0 and step % hp.r1_every == 0
+        real = images.detach().requires_grad_(regularise)
+        set_requires_grad(D, True)
+        with self.autocast():
+            real_logits = D(real)
+            loss_d = d_nonsaturating(real_logits.float(), D(fake.detach()).float())
+        losses = {"d": loss_d.detach()}
+        if regularise:
+            r1 = r1_penalty(real_logits.float(), real)
+            loss_d = loss_d + 0.5 * hp.r1_gamma * hp.r1_every * r1
+            losses["r1"] = r1.detach()
+        zero_step(self.optimizers["discriminator"], loss_d)
+        return losses, real_logits
 
     def select_training_indices(self, smiling: np.ndarray) -> np.ndarray:
         """Indices of the crops this setup trains on (all by default)."""

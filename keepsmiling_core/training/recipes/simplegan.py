@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from ..losses import d_nonsaturating, g_nonsaturating, r1_penalty
+from ..losses import g_nonsaturating
 from .base import CommonHyperparameters, Recipe, set_requires_grad, zero_step
 
 
@@ -41,22 +41,10 @@ class SimpleGANRecipe(Recipe):
 
     def train_step(self, images, smiling, step):
         G, D = self.nets["generator"], self.nets["discriminator"]
-        hp = self.hp
         z = torch.randn(images.shape[0], G.nz, device=images.device)
         with self.autocast():
             fake = G(z)
-        regularise = hp.r1_gamma > 0 and step % hp.r1_every == 0
-        real = images.detach().requires_grad_(regularise)
-        set_requires_grad(D, True)
-        with self.autocast():
-            real_logits = D(real)
-            loss_d = d_nonsaturating(real_logits, D(fake.detach()))
-        losses = {"d": loss_d.detach()}
-        if regularise:
-            r1 = r1_penalty(real_logits.float(), real)
-            loss_d = loss_d + 0.5 * hp.r1_gamma * hp.r1_every * r1
-            losses["r1"] = r1.detach()
-        zero_step(self.optimizers["discriminator"], loss_d)
+        losses, real_logits = self.nonsaturating_critic_step(D, images, fake, step)
 
         set_requires_grad(D, False)
         with self.autocast():

@@ -12,7 +12,7 @@ import dataclasses
 
 import torch
 
-from ..losses import d_nonsaturating, g_nonsaturating, r1_penalty
+from ..losses import g_nonsaturating
 from .base import CommonHyperparameters, Recipe, set_requires_grad, zero_step
 
 
@@ -50,18 +50,7 @@ class SplitGANRecipe(Recipe):
         with torch.set_grad_enabled(update_g), self.autocast():
             recon = De(E(images))
 
-        regularise = hp.r1_gamma > 0 and step % hp.r1_every == 0
-        real = images.detach().requires_grad_(regularise)
-        set_requires_grad(D, True)
-        with self.autocast():
-            real_logits = D(real)
-            loss_d = d_nonsaturating(real_logits.float(), D(recon.detach()).float())
-        losses = {"d": loss_d.detach()}
-        if regularise:
-            r1 = r1_penalty(real_logits.float(), real)
-            loss_d = loss_d + 0.5 * hp.r1_gamma * hp.r1_every * r1
-            losses["r1"] = r1.detach()
-        zero_step(self.optimizers["discriminator"], loss_d)
+        losses, _ = self.nonsaturating_critic_step(D, images, recon, step)
         rec_l1 = (recon.detach().float() - images).abs().mean()
         losses["rec_l1"] = rec_l1
 
