@@ -17,7 +17,6 @@ import json
 import math
 import multiprocessing
 import os
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keepsmiling_core.atomic import atomic_write, atomic_write_text
 from keepsmiling_core.errors import CropError, DatasetError, ImageReadError
 
 from .crops import CROP_MATH_VERSION, CropConfig, apply_matrix, crop_mouth
@@ -128,20 +128,6 @@ def default_workers(count: int) -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a cache is an ordinary file
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cache_is_current(out_dir: Path | str, key: dict) -> bool:
     """True when ``out_dir`` holds a complete cache made from exactly these inputs."""
     out_dir = Path(out_dir)
@@ -199,7 +185,7 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
             np.savez(handle, images=images_arr, smiling=smiling_arr, matrices=matrices_arr,
                      landmarks=crop_landmarks, sources=np.asarray([r.where() for r in sources]))
 
-    _atomic_write(out_dir / CROPS_FILE, write_crops)
+    atomic_write(out_dir / CROPS_FILE, write_crops)
     n_smiling = int(smiling_arr.sum())
     manifest = {
         "format": FORMAT,
@@ -213,7 +199,7 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.monotonic() - started, 2),
     }
-    _atomic_write(out_dir / MANIFEST_FILE, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2) + "\n"))
+    atomic_write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     return out_dir
 
 

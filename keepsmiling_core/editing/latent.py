@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from keepsmiling_core.atomic import atomic_write_text
 from keepsmiling_core.errors import CheckpointError, EditError, KeepSmilingError
 
 LATENT_FORMAT = "keepsmiling-latent"
@@ -154,9 +155,7 @@ def save_direction(directory: Path, direction: LatentDirection, means: dict[str,
             "calibration": {"non_smiling": direction.proj_non_smiling, "smiling": direction.proj_smiling},
             "alpha_range": list(ALPHA_RANGE), **direction.meta, **(extra or {})}
     path = directory / "latent.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(info, indent=2))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(info, indent=2))
     return path
 
 

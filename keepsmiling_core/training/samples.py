@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
+from ..atomic import atomic_write
 from ..data.tensors import to_image
 
 
@@ -18,7 +18,5 @@ def write_grid(path: Path, images: torch.Tensor, per_row: int) -> np.ndarray:
     grid = make_grid(images.detach().cpu().clamp(-1, 1), nrow=per_row, padding=2, pad_value=1.0)
     array = to_image(grid)[0]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(array).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))
     return array
