@@ -12,10 +12,10 @@ import torch
 
 from keepsmiling_core.data.cache import build_crop_cache, load_crop_cache
 from keepsmiling_core.data.crops import CropConfig, crop_mouth
-from keepsmiling_core.data.images import read_rgb
 from keepsmiling_core.data.mtfl import load_mtfl
 from keepsmiling_core.data.tensors import hflip, to_image, to_tensor
 from keepsmiling_core.errors import DatasetError
+from keepsmiling_core.imageio import read_photo
 
 
 def _own_copy(mtfl_subset: Path, tmp_path: Path) -> Path:
@@ -50,7 +50,7 @@ def test_cached_crops_equal_direct_crops(small_cache: Path, mtfl_subset: Path) -
     cache = load_crop_cache(small_cache)
     records = load_mtfl(mtfl_subset, "training")
     for i in (0, 137, 399):
-        direct = crop_mouth(read_rgb(records[i].image_path), records[i].landmarks, CropConfig(size=32))
+        direct = crop_mouth(read_photo(records[i].image_path).rgb, records[i].landmarks, CropConfig(size=32))
         assert np.array_equal(cache.images[i], direct.image)
         np.testing.assert_allclose(cache.matrices[i], direct.matrix)
         assert bool(cache.smiling[i]) == records[i].smiling

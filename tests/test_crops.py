@@ -19,9 +19,9 @@ from keepsmiling_core.data.crops import (
     paste_back,
     warp_to_photo,
 )
-from keepsmiling_core.data.images import read_rgb
 from keepsmiling_core.data.mtfl import load_mtfl
 from keepsmiling_core.errors import CropError
+from keepsmiling_core.imageio import read_photo
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def _blob_centres(crop: np.ndarray) -> np.ndarray:
 def test_corners_level_and_at_expected_positions_in_the_pixels(faces, roll_deg: float) -> None:
     config = CropConfig(size=128)
     for record in faces[::2]:
-        image = read_rgb(record.image_path)
+        image = read_photo(record.image_path).rgb
         landmarks = record.landmarks.copy()
         if roll_deg:
             h, w = image.shape[:2]
@@ -87,7 +87,7 @@ def test_corners_level_and_at_expected_positions_in_the_pixels(faces, roll_deg: 
 
 
 def test_crop_is_square_at_every_model_size_and_rejects_degenerate_faces(faces) -> None:
-    image = read_rgb(faces[0].image_path)
+    image = read_photo(faces[0].image_path).rgb
     for size in (32, 64, 128):
         for mode in ("aligned", "original"):
             crop = crop_mouth(image, faces[0].landmarks, CropConfig(size=size, mode=mode))
@@ -129,7 +129,7 @@ def test_original_mode_is_the_nose_to_chin_box_with_bugs_fixed(faces) -> None:
 
 def test_paste_back_of_unedited_crop_reproduces_photo(faces) -> None:
     for record in faces:
-        photo = read_rgb(record.image_path)
+        photo = read_photo(record.image_path).rgb
         for config in (CropConfig(size=64), CropConfig(size=32), CropConfig(size=64, mode="original")):
             crop = crop_mouth(photo, record.landmarks, config)
             restored = paste_back(photo, crop.image, crop.matrix)
@@ -138,7 +138,7 @@ def test_paste_back_of_unedited_crop_reproduces_photo(faces) -> None:
 
 def test_paste_back_puts_an_edit_exactly_where_it_came_from(faces) -> None:
     record = faces[2]
-    photo = read_rgb(record.image_path)
+    photo = read_photo(record.image_path).rgb
     crop = crop_mouth(photo, record.landmarks, CropConfig(size=64))
     edited = crop.image.copy()
     edited[24:40, 24:40] = (0, 255, 0)

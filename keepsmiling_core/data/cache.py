@@ -27,9 +27,9 @@ import numpy as np
 
 from keepsmiling_core.atomic import atomic_write, atomic_write_text
 from keepsmiling_core.errors import CropError, DatasetError, ImageReadError
+from keepsmiling_core.imageio import read_photo
 
 from .crops import CROP_MATH_VERSION, CropConfig, apply_matrix, crop_mouth
-from .images import read_rgb
 from .records import FaceRecord, Reporter, SkipLog
 from .sources import fingerprint, load_records, parse_spec
 
@@ -100,7 +100,7 @@ def _crop_task(task: tuple[str, np.ndarray, dict]) -> tuple[str, object, object]
     """Read + crop one face (runs in pool workers); errors come back as values, never as worker crashes."""
     path, landmarks, config_json = task
     try:
-        image = read_rgb(path)
+        image = read_photo(path).rgb
         crop = crop_mouth(image, landmarks, CropConfig(**config_json))
         return "ok", crop.image, crop.matrix
     except ImageReadError as exc:

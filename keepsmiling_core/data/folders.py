@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from keepsmiling_core.errors import DatasetError, ImageReadError
+from keepsmiling_core.imageio import read_photo
 
-from .images import read_rgb
 from .records import FaceRecord, Reporter, SkipLog, check_landmarks
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -62,7 +62,7 @@ def _detect_one(path: Path) -> tuple[str, object, int, float]:
     from keepsmiling_core.detection import detect_faces  # dlib is only needed for this source
 
     try:
-        image = read_rgb(path)
+        image = read_photo(path).rgb
     except ImageReadError as exc:
         return "bad", str(exc), 0, 0.0
     faces = detect_faces(image)
