@@ -164,3 +164,26 @@ def test_checkpoints_older_than_an_architecture_knob_still_load(tmp_path: Path) 
     meta["arch"] = {"nz": 100, "ngf": 32, "ndf": 32}  # what such a checkpoint stored
     meta_path.write_text(json.dumps(meta))
     assert isinstance(load_model(folder, "cpu").nets["discriminator"], PatchDiscriminator)
+
+
+def test_a_run_can_start_from_weights_without_a_new_head(tmp_path: Path) -> None:
+    """Fine-tuning: matching weights are copied, a head the old critic lacked stays fresh, mismatches refuse."""
+    from keepsmiling_core.training.checkpoint import init_weights_from
+
+    torch.manual_seed(0)
+    old = build_setup("splitgan", "default", 32, smile_head=False)
+    folder = save_checkpoint(tmp_path / "old", old, setup="splitgan", preset="default", size=32, step=3,
+                             config={}, arch={"smile_head": False})
+    torch.manual_seed(1)
+    new = build_setup("splitgan", "default", 32)
+    fresh_head = new["discriminator"].cls.weight.clone()
+    fresh = init_weights_from(folder, new, "splitgan")
+    assert fresh == ["discriminator.cls.weight", "discriminator.cls.bias"]
+    for name in ("encoder", "decoder"):
+        for key, value in old[name].state_dict().items():
+            assert torch.equal(new[name].state_dict()[key], value), f"{name}.{key} was not copied"
+    assert torch.equal(new["discriminator"].cls.weight, fresh_head)
+    with pytest.raises(CheckpointError, match="complexgan run cannot start"):
+        init_weights_from(folder, build_setup("complexgan", "default", 32), "complexgan")
+    with pytest.raises(CheckpointError, match="shape"):
+        init_weights_from(folder, build_setup("splitgan", "default", 32, width=16), "splitgan")

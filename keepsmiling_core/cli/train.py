@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for torch (default: all cores); use 1 when several jobs share the CPU")
     parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    parser.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                        help="start from the weights of another run of the same setup (fine-tuning)")
     parser.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
     parser.add_argument("--sample-every", type=int, default=250, metavar="N")
     parser.add_argument("--keep-checkpoints", type=int, default=3, metavar="N")
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=steps or 2000,
         batch_size=args.batch_size, lr=args.lr, size=args.size, device=args.device, seed=args.seed,
         resume=args.resume, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
-        keep_checkpoints=args.keep_checkpoints, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),
+        keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),
     )
     bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr)
 

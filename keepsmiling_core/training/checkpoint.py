@@ -350,6 +350,36 @@ def load_training_state(
     return meta, state_tensors
 
 
+def init_weights_from(path: str | Path, nets: Mapping[str, nn.Module], setup: str) -> list[str]:
+    """Start a new run from another run's weights (fine-tuning); returns the parameters left freshly initialised.
+
+    Only weights whose name and shape match are copied, so a recipe may add a head (e.g. a smile head on
+    SplitGAN's critic) to networks trained without it. Optimizer state is not carried over: the new run's
+    losses differ, and stale Adam moments would steer its first steps."""
+    meta = read_meta(path)
+    folder = Path(meta["_dir"])
+    if meta["setup"] != setup:
+        raise CheckpointError(f"{folder} holds a {meta['setup']} model; a {setup} run cannot start from it.")
+    tensors = read_tensors(folder, MODEL_FILE, meta)
+    fresh = []
+    for name, net in nets.items():
+        state = net.state_dict()
+        for key, value in state.items():
+            saved = tensors.get(f"{name}.{key}")
+            if saved is None:
+                fresh.append(f"{name}.{key}")
+            elif saved.shape != value.shape:
+                raise CheckpointError(
+                    f"{folder / MODEL_FILE} does not fit this run: {name}.{key} has shape {tuple(saved.shape)}, "
+                    f"the run's network needs {tuple(value.shape)} (same preset and size are required).")
+            else:
+                state[key] = saved.to(value.dtype)
+        net.load_state_dict(state)
+    if len(fresh) == sum(len(net.state_dict()) for net in nets.values()):
+        raise CheckpointError(f"{folder} shares no weights with this run's networks.")
+    return fresh
+
+
 def _build_from_meta(meta: dict, folder: Path) -> dict[str, nn.Module]:
     try:
         arch = stored_architecture(meta["setup"], meta["preset"], dict(meta.get("arch") or {}))

@@ -41,6 +41,7 @@ class TrainConfig:
     log_every: int = 10
     keep_checkpoints: int = 3
     tensorboard: bool = True
+    init_from: str | None = None       # start from this checkpoint's weights (fine-tuning; fresh optimizers)
     hparams: dict[str, Any] = field(default_factory=dict)
     arch: dict[str, Any] = field(default_factory=dict)
 

@@ -34,6 +34,7 @@ from ..models.registry import architecture, build_setup, stored_architecture
 from .augment import augment
 from .checkpoint import (
     checkpoint_dir_for,
+    init_weights_from,
     list_checkpoints,
     load_training_state,
     prune_checkpoints,
@@ -198,6 +199,11 @@ class Trainer:
         start = 0
         if cfg.resume:
             start = self._restore(run_dir, nets, recipe, device)
+        if start == 0 and cfg.init_from:
+            try:
+                init_weights_from(cfg.init_from, nets, cfg.setup)
+            except CheckpointError as exc:
+                raise TrainingError(f"Cannot start from {cfg.init_from}: {exc}") from exc
         run_dir.mkdir(parents=True, exist_ok=True)
         resolved = {
             "hparams": dataclasses.asdict(hp), "base_lrs": recipe.base_lrs,
