@@ -34,6 +34,7 @@ from keepsmiling_core.data.crops import (
     paste_back,
 )
 from keepsmiling_core.editing.colour import (
+    RERENDER_MOUTH_WEIGHT,
     ColourReference,
     apply_colour_reference,
     colour_reference,
@@ -211,6 +212,11 @@ class Editor:
         self.dtype = next(first.parameters()).dtype
         for net in model.nets.values():
             net.eval()
+        # Colour matching may only look at the skin when α = 0 leaves the photo's own mouth in place
+        # (residual SplitGAN decode, ComplexGAN's attention output); a full re-render needs the mouth too.
+        keeps_input = self.options.residual if model.setup == "splitgan" else \
+            hasattr(model.nets.get("generator"), "forward_with_mask")
+        self._mouth_weight = 0.0 if keeps_input else RERENDER_MOUTH_WEIGHT
         self.direction = None
         if model.setup == "splitgan":
             self.direction = direction or load_direction(Path(model.path), model.step, also=given)
@@ -241,7 +247,7 @@ class Editor:
         prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, window=window, skin=skin,
                                 region=region, region_matrix=region_matrix,
                                 base=photo[region[1]:region[3], region[0]:region[2]].copy(),
-                                colour=colour_reference(crop.image, skin),
+                                colour=colour_reference(crop.image, skin, mouth_weight=self._mouth_weight),
                                 region_alpha=_warp_mask(mask, region_matrix, (region[3] - y0, region[2] - x0))[..., None])
         with _one_cpu_thread(self.device):
             prepared.state = self._encode(crop.image[None])
@@ -282,7 +288,8 @@ class Editor:
         with _one_cpu_thread(self.device):
             decoded = to_image(self.decode(prepared.state, alpha).float().cpu())[0]
         if self.options.colour_match:
-            reference = prepared.colour or colour_reference(prepared.crop.image, prepared.skin)
+            reference = prepared.colour or colour_reference(prepared.crop.image, prepared.skin,
+                                                            mouth_weight=self._mouth_weight)
             decoded = apply_colour_reference(decoded, reference)
         return decoded
 
@@ -382,11 +389,11 @@ class Editor:
             for i, (orig, dec) in enumerate(zip(batch, decoded, strict=True)):
                 mask = None if masks is None else masks[start + i]
                 skin = None if mask is None else skin_weight(mask)
-                out = match_colour(dec, orig, skin) if self.options.colour_match else dec
+                out = self._match(dec, orig, skin)
                 if mask is not None and blend:
                     weights = mask
                     if adaptive:
-                        still = match_colour(zero[i], orig, skin) if self.options.colour_match else zero[i]
+                        still = self._match(zero[i], orig, skin)
                         change = np.abs(out.astype(np.float32) - still.astype(np.float32)).mean(axis=2)
                         weights = change_alpha(mask, windows[start + i], change)
                     a = weights[..., None]
@@ -395,6 +402,12 @@ class Editor:
             decoded_all.append(decoded)
             final_all.append(final)
         return np.concatenate(decoded_all), np.concatenate(final_all)
+
+
+    def _match(self, decoded: np.ndarray, original: np.ndarray, skin: np.ndarray | None) -> np.ndarray:
+        if not self.options.colour_match:
+            return decoded
+        return match_colour(decoded, original, skin, mouth_weight=self._mouth_weight)
 
 
 def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace, alpha: np.ndarray) -> np.ndarray:

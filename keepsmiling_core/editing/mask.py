@@ -86,7 +86,7 @@ def edit_window(size: int, matrix: np.ndarray, corners: np.ndarray, mouth: np.nd
     return mouth_mask(size, matrix, corners, mouth, **WINDOW_SCALES)
 
 
-def change_alpha(mouth: np.ndarray, window: np.ndarray, change: np.ndarray, threshold: float = 16.0) -> np.ndarray:
+def change_alpha(mouth: np.ndarray, window: np.ndarray, change: np.ndarray, threshold: float = 8.0) -> np.ndarray:
     """Blend weights that follow the edit: the mouth mask, plus wherever the edit really changed the crop.
 
     A smile lifts the cheeks and deepens the folds beside the mouth; a fixed mouth mask cuts those
@@ -94,7 +94,10 @@ def change_alpha(mouth: np.ndarray, window: np.ndarray, change: np.ndarray, thre
     difference (0..255, (S, S)) between the edited crop and the crop at α = 0; a change of
     ``threshold`` levels or more is pasted fully, smaller ones proportionally, all inside ``window``.
     On MTFL test crops this raised classifier-judged success at α = 2 from 43 % to 64 % (SplitGAN,
-    step 400). Zero where both the mouth mask and the change are zero, so untouched pixels stay so.
+    step 400); lowering the threshold from 16 to 8 levels raised it at α = 1 from 39 % to 43 % (SplitGAN,
+    step 1,400) and 33 % to 35 % (ComplexGAN). Growing the window itself to 3.6 x 2.4 mouth half-widths
+    gained only 3 more points while repainting most of the lower face, so the window stays.
+    Zero where both the mouth mask and the change are zero, so untouched pixels stay so.
     """
     follow = np.clip(change.astype(np.float32) / threshold, 0.0, 1.0)
     follow = np.minimum(1.5 * cv2.GaussianBlur(follow, (0, 0), max(1.0, change.shape[0] / 32.0)), 1.0)
