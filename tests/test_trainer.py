@@ -68,6 +68,25 @@ def test_splitgan_reconstruction_error_falls(small_cache: Path, tmp_path: Path) 
     assert last < 0.6 * first, f"reconstruction L1 went {first:.3f} -> {last:.3f}"
 
 
+def test_splitgan_learns_the_mean_difference_edit(small_cache: Path, tmp_path: Path) -> None:
+    """The default SplitGAN trains z ± (μ_smile − μ_non) to decode as the other label: its critic's smile
+    head learns the real labels, and the decoded edits come to be judged as the other label."""
+    from keepsmiling_core.training.recipes.splitgan import SplitGANRecipe
+
+    latent = torch.randn(4, 2, 3, 3)
+    labels = torch.tensor([1.0, 1.0, 0.0, 0.0])
+    shift = SplitGANRecipe.edit_shift(latent, labels)
+    direction = latent[:2].mean(0) - latent[2:].mean(0)
+    assert torch.allclose(shift[2], direction) and torch.allclose(shift[0], -direction)
+    assert not SplitGANRecipe.edit_shift(latent, torch.ones(4)).any()
+
+    run = Trainer(_config(small_cache, tmp_path / "edit", "splitgan", steps=150, batch_size=16, log_every=5)).run()
+    rows = _metrics(run)
+    flip = [r["edit_flip_acc"] for r in rows]
+    assert sum(flip[-5:]) / 5 > 0.75, f"edits judged as the other label: {flip[:5]} ... {flip[-5:]}"
+    assert sum(r["d_cls_acc"] for r in rows[-5:]) / 5 > 0.6
+
+
 @pytest.mark.parametrize("setup", ["splitgan", "complexgan"])
 def test_resume_after_stop_matches_an_uninterrupted_run(setup: str, small_cache: Path, tmp_path: Path) -> None:
     kw = {"steps": 6, "hparams": {"n_critic": 2} if setup == "complexgan" else {}}
@@ -115,6 +134,35 @@ def test_stop_from_another_thread_finishes_within_one_step(small_cache: Path, tm
     stopped = int(final.name.split("_")[1])
     assert trainer.stopped_early and stopped <= requested_at[0] + 1
     assert load_model(final, "cpu").step == stopped
+
+
+def test_simplegan_samples_come_from_a_weight_average(small_cache: Path, tmp_path: Path) -> None:
+    from keepsmiling_core.models.simplegan import sampling_generator, update_average
+
+    live, average = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    start = average.weight.detach().clone()
+    update_average(average, live, 0.75)
+    assert torch.allclose(average.weight, 0.75 * start + 0.25 * live.weight)
+
+    run = Trainer(_config(small_cache, tmp_path / "ema", "simplegan", steps=6, checkpoint_every=6)).run()
+    model = load_model(run, "cpu")
+    assert sampling_generator(model.nets) is model.nets["generator_ema"]
+    ema, live = model.nets["generator_ema"].state_dict(), model.nets["generator"].state_dict()
+    weights = [k for k in ema if k.endswith("weight")]
+    assert any(not torch.equal(ema[k], live[k]) for k in weights)  # an average, not a copy
+    assert all(torch.isfinite(ema[k]).all() for k in weights)
+
+
+def test_fine_tuning_starts_from_another_runs_weights(small_cache: Path, tmp_path: Path) -> None:
+    base = Trainer(_config(small_cache, tmp_path / "base", "splitgan", steps=2, checkpoint_every=2)).run()
+    tuned = Trainer(_config(small_cache, tmp_path / "tuned", "splitgan", steps=1, checkpoint_every=1,
+                            hparams={"lr_g": 1e-12, "lr_d": 1e-12}, init_from=str(base))).run()
+    before = load_file(str(list_checkpoints(base)[-1] / "model.safetensors"))
+    after = load_file(str(list_checkpoints(tuned)[-1] / "model.safetensors"))
+    assert torch.allclose(before["encoder.net.0.weight"], after["encoder.net.0.weight"], atol=1e-6)
+    assert json.loads((tuned / "config.json").read_text())["init_from"] == str(base)
+    with pytest.raises(TrainingError, match="Cannot start from"):
+        Trainer(_config(small_cache, tmp_path / "bad", "complexgan", init_from=str(base))).run()
 
 
 def test_bad_inputs_give_clear_errors(small_cache: Path, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..losses import d_nonsaturating, r1_penalty
+from ..losses import d_nonsaturating, r1_penalty, smile_loss
 
 
 @dataclasses.dataclass
@@ -71,22 +71,38 @@ class Recipe(ABC):
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
     def nonsaturating_critic_step(self, D: nn.Module, images: torch.Tensor, fake: torch.Tensor,
-                                  step: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+                                  step: int, smiling: torch.Tensor | None = None, lambda_cls: float = 0.0,
+                                  cls_r1_gamma: float = 0.0) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """One non-saturating discriminator update with lazy zero-centred R1 (every ``r1_every`` steps).
 
-        Shared by SimpleGAN and SplitGAN; returns the logged losses and the real logits."""
+        Shared by SimpleGAN and SplitGAN; returns the logged losses and the real logits. A critic with a
+        smile head (returning ``(real/fake, smile)`` logits) also learns the real crops' labels, weighted
+        by ``lambda_cls``, with its own R1 weight ``cls_r1_gamma``."""
         hp = self.hp
         regularise = hp.r1_gamma > 0 and step % hp.r1_every == 0
         real = images.detach().requires_grad_(regularise)
         set_requires_grad(D, True)
         with self.autocast():
-            real_logits = D(real)
-            loss_d = d_nonsaturating(real_logits.float(), D(fake.detach()).float())
+            real_out, fake_out = D(real), D(fake.detach())
+            real_logits = real_out[0] if isinstance(real_out, tuple) else real_out
+            fake_logits = fake_out[0] if isinstance(fake_out, tuple) else fake_out
+            loss_d = d_nonsaturating(real_logits.float(), fake_logits.float())
         losses = {"d": loss_d.detach()}
+        if isinstance(real_out, tuple) and smiling is not None and lambda_cls > 0:
+            cls_logits = real_out[1].float()
+            cls = smile_loss(cls_logits, smiling)
+            loss_d = loss_d + lambda_cls * cls
+            losses["d_cls"] = cls.detach()
+            losses["d_cls_acc"] = ((cls_logits.detach() > 0).float() == smiling).float().mean()
         if regularise:
             r1 = r1_penalty(real_logits.float(), real)
             loss_d = loss_d + 0.5 * hp.r1_gamma * hp.r1_every * r1
             losses["r1"] = r1.detach()
+            if isinstance(real_out, tuple) and cls_r1_gamma > 0:
+                # A smooth smile head cannot be flipped by a faint pattern, so the generator has to draw a smile.
+                r1_cls = r1_penalty(real_out[1].float(), real)
+                loss_d = loss_d + 0.5 * cls_r1_gamma * hp.r1_every * r1_cls
+                losses["r1_cls"] = r1_cls.detach()
         zero_step(self.optimizers["discriminator"], loss_d)
         return losses, real_logits
 
