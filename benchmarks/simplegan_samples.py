@@ -28,7 +28,9 @@ from keepsmiling_core.training.checkpoint import load_model
 
 def generate(model_dir: Path, count: int, seed: int = 0) -> tuple[np.ndarray, str]:
     model = load_model(model_dir, device="cpu", setup="simplegan")
-    generator = model.nets["generator"]
+    from keepsmiling_core.models.simplegan import sampling_generator
+
+    generator = sampling_generator(model.nets)
     noise = torch.randn(count, generator.nz, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
         images = to_image(generator(noise))

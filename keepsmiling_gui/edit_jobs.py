@@ -112,7 +112,9 @@ def sample_smiles(model_path: Path, count: int = 64, seed: int | None = None, de
     from keepsmiling_core.training.checkpoint import load_model
 
     model = load_model(Path(model_path), device=pick_device(device))
-    generator = model.nets["generator"]
+    from keepsmiling_core.models.simplegan import sampling_generator
+
+    generator = sampling_generator(model.nets)
     first = next(generator.parameters())
     nz = int(getattr(generator, "nz", 100))
     gen = torch.Generator().manual_seed(int(seed if seed is not None else time.time_ns() % 2**31))

@@ -153,17 +153,19 @@ def test_weights_only_checkpoint_cannot_resume_and_pruning_keeps_the_newest(tmp_
 
 
 def test_checkpoints_older_than_an_architecture_knob_still_load(tmp_path: Path) -> None:
-    """A SimpleGAN saved before the d_batchnorm knob existed had the patch critic; it must load as such."""
+    """A SimpleGAN saved before the d_batchnorm and ema knobs existed had the patch critic and no weight
+    average; it must load as such."""
     from keepsmiling_core.models.discriminators import PatchDiscriminator
 
-    nets = build_setup("simplegan", "default", 32, d_batchnorm=False)
+    nets = build_setup("simplegan", "default", 32, ngf=32, ndf=32, d_batchnorm=False, ema=False)
     folder = save_checkpoint(tmp_path / "old", nets, setup="simplegan", preset="default", size=32, step=1,
                              config={}, arch={"d_batchnorm": False})
     meta_path = folder / "checkpoint.json"
     meta = json.loads(meta_path.read_text())
     meta["arch"] = {"nz": 100, "ngf": 32, "ndf": 32}  # what such a checkpoint stored
     meta_path.write_text(json.dumps(meta))
-    assert isinstance(load_model(folder, "cpu").nets["discriminator"], PatchDiscriminator)
+    nets = load_model(folder, "cpu").nets
+    assert isinstance(nets["discriminator"], PatchDiscriminator) and "generator_ema" not in nets
 
 
 def test_a_run_can_start_from_weights_without_a_new_head(tmp_path: Path) -> None:

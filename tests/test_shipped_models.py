@@ -79,7 +79,9 @@ def test_shipped_editor_moves_the_sample_mouth_toward_smiling(kind: str, classif
 
 def test_shipped_simplegan_generates_smiles(classifier) -> None:
     model = load_model(default_model_path("simplegan"), device="cpu")
-    generator = model.nets["generator"]
+    from keepsmiling_core.models.simplegan import sampling_generator
+
+    generator = sampling_generator(model.nets)
     torch.manual_seed(0)
     with torch.no_grad():
         samples = to_image(generator(torch.randn(64, generator.nz)))

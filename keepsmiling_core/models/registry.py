@@ -6,6 +6,7 @@ stores (setup, preset, size, arch) and ``load_model`` rebuilds exactly the same 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from torch import nn
@@ -20,7 +21,9 @@ ARCHITECTURES: dict[str, dict[str, dict[str, Any]]] = {
         "original": {"nz": 100, "ngf": 64, "ndf": 64},
         # The DCGAN BatchNorm critic: on MTFL at 32px it gives mouths after 500 steps, where the patch critic
         # (with R1 or spectral norm) stayed at chance and the generator drew stripes.
-        "default": {"nz": 100, "ngf": 32, "ndf": 32, "d_batchnorm": True, "spectral_norm": False},
+        # The original's DCGAN widths (the narrower 32/32 lost to it at equal steps) plus a generator
+        # weight average, which the samples are drawn from.
+        "default": {"nz": 100, "ngf": 64, "ndf": 64, "d_batchnorm": True, "spectral_norm": False, "ema": True},
     },
     "complexgan": {
         "original": {"conv_dim": 32, "res_blocks": 2, "ngf": 64, "ndf": 64},
@@ -28,7 +31,8 @@ ARCHITECTURES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "splitgan": {
         "original": {"conv_dim": 32, "res_blocks": 2, "ngf": 64, "ndf": 64},
-        "default": {"width": 32, "latent_channels": 16, "res_blocks": 1, "ndf": 32},
+        # The critic's smile head teaches the decoder what z ± (μ_smile − μ_non) must look like.
+        "default": {"width": 32, "latent_channels": 16, "res_blocks": 1, "ndf": 32, "smile_head": True},
     },
 }
 
@@ -36,7 +40,8 @@ ARCHITECTURES: dict[str, dict[str, dict[str, Any]]] = {
 # Knobs added after checkpoints already existed, with the value that reproduces those older networks:
 # a stored arch without the knob was built the old way.
 LEGACY_KNOBS: dict[str, dict[str, dict[str, Any]]] = {
-    "simplegan": {"default": {"d_batchnorm": False, "spectral_norm": False}},
+    "simplegan": {"default": {"d_batchnorm": False, "spectral_norm": False, "ema": False}},
+    "splitgan": {"default": {"smile_head": False}},
 }
 
 
@@ -84,7 +89,10 @@ def build_setup(setup: str, preset: str = "default", size: int = 64, **overrides
             discriminator: nn.Module = DCGANDiscriminator(size, ndf=arch["ndf"], batchnorm=True)
         else:
             discriminator = PatchDiscriminator(size, ndf=arch["ndf"], spectral_norm=arch["spectral_norm"])
-        return {"generator": generator, "discriminator": discriminator}
+        nets = {"generator": generator, "discriminator": discriminator}
+        if arch.get("ema"):
+            nets["generator_ema"] = copy.deepcopy(generator).requires_grad_(False)
+        return nets
     if setup == "complexgan":
         from .complexgan import OriginalComplexGenerator, StarGenerator
         from .discriminators import DCGANDiscriminator, PatchDiscriminator
@@ -110,5 +118,5 @@ def build_setup(setup: str, preset: str = "default", size: int = 64, **overrides
     return {
         "encoder": Encoder(size, arch["width"], arch["latent_channels"], arch["res_blocks"]),
         "decoder": Decoder(size, arch["width"], arch["latent_channels"], arch["res_blocks"]),
-        "discriminator": PatchDiscriminator(size, ndf=arch["ndf"]),
+        "discriminator": PatchDiscriminator(size, ndf=arch["ndf"], smile_head=arch["smile_head"]),
     }

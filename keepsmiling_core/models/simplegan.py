@@ -38,3 +38,17 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z.reshape(z.shape[0], self.nz, 1, 1))
+
+
+def sampling_generator(nets: dict[str, nn.Module]) -> nn.Module:
+    """The generator to draw samples with: the weight average when the run kept one, else the trained one."""
+    return nets["generator_ema"] if "generator_ema" in nets else nets["generator"]
+
+
+@torch.no_grad()
+def update_average(average: nn.Module, live: nn.Module, decay: float) -> None:
+    """average <- decay·average + (1 − decay)·live for weights; BatchNorm statistics are copied as they are."""
+    for avg, cur in zip(average.parameters(), live.parameters(), strict=True):
+        avg.lerp_(cur, 1.0 - decay)
+    for avg, cur in zip(average.buffers(), live.buffers(), strict=True):
+        avg.copy_(cur)
