@@ -1,7 +1,7 @@
 """How good are SimpleGAN's generated smiles? Smile rate and KID of samples against real smiling crops.
 
     .venv/bin/python benchmarks/simplegan_samples.py MODEL_DIR [MODEL_DIR ...] [--classifier DIR]
-        [--data TEST_CACHE] [--samples 300]
+        [--data TEST_CACHE] [--samples 300] [--all-checkpoints]
 
 For each SimpleGAN checkpoint: ``--samples`` images from fixed noise, the share the smile classifier
 calls smiling, and KID (on the classifier's features, as ``keepsmiling evaluate``) against the real
@@ -23,7 +23,7 @@ from keepsmiling_core.editing.editor import default_model_path
 from keepsmiling_core.evaluation.classifier import classifier_features, load_classifier, smile_probability
 from keepsmiling_core.evaluation.metrics import kid
 from keepsmiling_core.paths import mtfl_dir, user_dir
-from keepsmiling_core.training.checkpoint import load_model
+from keepsmiling_core.training.checkpoint import list_checkpoints, load_model
 
 
 def generate(model_dir: Path, count: int, seed: int = 0) -> tuple[np.ndarray, str]:
@@ -43,6 +43,9 @@ def main() -> None:
     parser.add_argument("--classifier", type=Path, default=None)
     parser.add_argument("--data", type=Path, default=None, help="held-out 64x64 crop cache")
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--all-checkpoints", action="store_true",
+                        help="for run folders: score every kept checkpoint and their mean (one checkpoint of a "
+                             "short GAN run is a noisy snapshot; KID can swing 10x between checkpoints 100 steps apart)")
     args = parser.parse_args()
 
     models = args.models or [default_model_path("simplegan")]
@@ -59,10 +62,17 @@ def main() -> None:
     print("| model | samples | called smiling | KID vs real smiling |")
     print("|---|---|---|---|")
     for model_dir in models:
-        images, label = generate(model_dir, args.samples)
-        rate = float((smile_probability(classifier, images) > 0.5).mean())
-        value, spread = kid(real, classifier_features(classifier, images))
-        print(f"| {model_dir} ({label}) | {len(images)} | {rate:.1%} | {value:.4f} ± {spread:.4f} |")
+        checkpoints = list_checkpoints(model_dir) if args.all_checkpoints else []
+        scores = []
+        for path in checkpoints or [model_dir]:
+            images, label = generate(path, args.samples)
+            rate = float((smile_probability(classifier, images) > 0.5).mean())
+            value, spread = kid(real, classifier_features(classifier, images))
+            scores.append((rate, value))
+            print(f"| {path} ({label}) | {len(images)} | {rate:.1%} | {value:.4f} ± {spread:.4f} |")
+        if len(scores) > 1:
+            rate, value = np.mean(scores, axis=0)
+            print(f"| {model_dir}: mean of {len(scores)} checkpoints | | {rate:.1%} | {value:.4f} |")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,13 @@ cd "$(dirname "$0")/.."
 KS=${KS:-.venv/bin/keepsmiling}
 MTFL=${MTFL:-../shared/data/MTFL}
 WORK=${WORK:-work-models}
-SPLITGAN_STEPS=${SPLITGAN_STEPS:-3000}
-COMPLEXGAN_STEPS=${COMPLEXGAN_STEPS:-3000}
-SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-3000}
+# SplitGAN and ComplexGAN are trained in two stages, as the shipped ones were: a first stage with the
+# earlier default settings (*_BASE_STEPS), then the current default preset started from its weights.
+SPLITGAN_BASE_STEPS=${SPLITGAN_BASE_STEPS:-1400}
+SPLITGAN_STEPS=${SPLITGAN_STEPS:-1500}
+COMPLEXGAN_BASE_STEPS=${COMPLEXGAN_BASE_STEPS:-1400}
+COMPLEXGAN_STEPS=${COMPLEXGAN_STEPS:-2000}
+SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_STEPS}
 STAGES=${STAGES:-"caches splitgan classifier complexgan simplegan original evaluate export"}
@@ -29,15 +33,23 @@ if has caches; then
   "$KS" prepare --dataset "mtfl:$MTFL" --size 64 --split testing --mode original --pose 3 --out "$WORK/cache/test64-original"
 fi
 if has splitgan; then
-  "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan" --steps "$SPLITGAN_STEPS" --resume --checkpoint-every 100 --seed 0
-  "$KS" latent --run "$WORK/runs/splitgan" --data "$WORK/cache/train64" --method logreg
+  # Stage 1: a plain autoencoder (no smile head, no edit terms) learns to reconstruct.
+  "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan-base" --steps "$SPLITGAN_BASE_STEPS" --resume --checkpoint-every 100 --seed 0 \
+    --arch smile_head=false --set lambda_cls=0 --set lambda_edit=0 --set lambda_edit_adv=0 --set cls_blur=1 --set cls_r1_gamma=0
+  # Stage 2: the default preset, which also trains z ± (mean_smile − mean_non) to decode as the other label.
+  "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan" --steps "$SPLITGAN_STEPS" --resume --checkpoint-every 100 --seed 0 \
+    --init-from "$WORK/runs/splitgan-base"
+  "$KS" latent --run "$WORK/runs/splitgan" --data "$WORK/cache/train64" --method meandiff
 fi
 if has classifier; then
   [ -f "$WORK/runs/classifier/checkpoint.json" ] || \
     "$KS" train-classifier --data "$WORK/cache/train64" --val "$WORK/cache/test64" --out "$WORK/runs/classifier" --steps "$CLASSIFIER_STEPS" --seed 0
 fi
 if has complexgan; then
-  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan" --steps "$COMPLEXGAN_STEPS" --resume --checkpoint-every 100 --seed 0
+  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan-base" --steps "$COMPLEXGAN_BASE_STEPS" --resume --checkpoint-every 100 --seed 0 \
+    --set n_critic=5 --set lambda_cls=1 --set lambda_mask=0.02
+  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan" --steps "$COMPLEXGAN_STEPS" --resume --checkpoint-every 100 --seed 0 \
+    --init-from "$WORK/runs/complexgan-base"
 fi
 if has simplegan; then
   "$KS" train --setup simplegan --data "$WORK/cache/train64" --out "$WORK/runs/simplegan" --steps "$SIMPLEGAN_STEPS" --resume --checkpoint-every 100 --seed 0

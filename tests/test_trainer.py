@@ -80,6 +80,16 @@ def test_splitgan_learns_the_mean_difference_edit(small_cache: Path, tmp_path: P
     assert torch.allclose(shift[2], direction) and torch.allclose(shift[0], -direction)
     assert not SplitGANRecipe.edit_shift(latent, torch.ones(4)).any()
 
+    # The smile head may be shown a low-resolution view: a checkerboard (the decoder's favourite way to
+    # fool a sharp head) is invisible there, while a bright band of teeth is not.
+    recipe = SplitGANRecipe.__new__(SplitGANRecipe)
+    recipe.hp = SplitGANRecipe.hyperparameters("default", {"cls_blur": 4})
+    checker = (torch.arange(32).view(1, -1) + torch.arange(32).view(-1, 1)) % 2 * 2.0 - 1.0
+    band = torch.full((32, 32), -1.0)
+    band[14:18, 8:24] = 1.0
+    assert recipe.cls_view(checker.expand(1, 3, 32, 32)).abs().max() < 1e-6
+    assert recipe.cls_view(band.expand(1, 3, 32, 32))[0, 0, 16, 16] > -0.2
+
     run = Trainer(_config(small_cache, tmp_path / "edit", "splitgan", steps=150, batch_size=16, log_every=5)).run()
     rows = _metrics(run)
     flip = [r["edit_flip_acc"] for r in rows]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..losses import d_nonsaturating, r1_penalty, smile_loss
@@ -72,12 +74,14 @@ class Recipe(ABC):
 
     def nonsaturating_critic_step(self, D: nn.Module, images: torch.Tensor, fake: torch.Tensor,
                                   step: int, smiling: torch.Tensor | None = None, lambda_cls: float = 0.0,
-                                  cls_r1_gamma: float = 0.0) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+                                  cls_r1_gamma: float = 0.0, cls_view: Callable[[torch.Tensor], torch.Tensor] | None = None
+                                  ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """One non-saturating discriminator update with lazy zero-centred R1 (every ``r1_every`` steps).
 
         Shared by SimpleGAN and SplitGAN; returns the logged losses and the real logits. A critic with a
         smile head (returning ``(real/fake, smile)`` logits) also learns the real crops' labels, weighted
-        by ``lambda_cls``, with its own R1 weight ``cls_r1_gamma``."""
+        by ``lambda_cls``, with its own R1 weight ``cls_r1_gamma``; ``cls_view`` (e.g. a blur) is what the
+        smile head is shown instead of the crop itself."""
         hp = self.hp
         regularise = hp.r1_gamma > 0 and step % hp.r1_every == 0
         real = images.detach().requires_grad_(regularise)
@@ -88,6 +92,9 @@ class Recipe(ABC):
             fake_logits = fake_out[0] if isinstance(fake_out, tuple) else fake_out
             loss_d = d_nonsaturating(real_logits.float(), fake_logits.float())
         losses = {"d": loss_d.detach()}
+        if isinstance(real_out, tuple) and cls_view is not None:
+            with self.autocast():
+                real_out = (real_out[0], D(cls_view(real))[1])
         if isinstance(real_out, tuple) and smiling is not None and lambda_cls > 0:
             cls_logits = real_out[1].float()
             cls = smile_loss(cls_logits, smiling)
@@ -123,6 +130,20 @@ class Recipe(ABC):
 
     def noise_dim(self) -> int:
         return 0
+
+
+def pooled_view(factor: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """What a critic's smile head is shown when ``factor`` > 1: the crop average-pooled by ``factor`` and
+    scaled back up. Only a change visible at that resolution - the shape of the mouth, teeth, corners -
+    can then flip the head's verdict; coloured specks and checkerboards, which fool a sharp head, earn
+    the generator nothing. None (the sharp crop) for factor <= 1."""
+    if factor <= 1:
+        return None
+
+    def view(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(F.avg_pool2d(x, factor), scale_factor=factor, mode="bilinear", align_corners=False)
+
+    return view
 
 
 def _amp_dtype(device: torch.device) -> torch.dtype | None:

@@ -13,7 +13,7 @@ import dataclasses
 import torch
 
 from ..losses import d_wasserstein, g_wasserstein, gradient_penalty, smile_loss
-from .base import CommonHyperparameters, Recipe, set_requires_grad, zero_step
+from .base import CommonHyperparameters, Recipe, pooled_view, set_requires_grad, zero_step
 
 
 @dataclasses.dataclass
@@ -26,6 +26,7 @@ class ComplexGANHyperparameters(CommonHyperparameters):
     lambda_tv: float = 0.0      # total variation of the attention mask (smooth, blob-like edits)
     n_critic: int = 5           # critic steps per generator step
     target: str = "flip"        # "flip": translate to the other label; "permute": StarGAN's shuffled labels
+    cls_blur: int = 1           # the smile head judges crops average-pooled by this factor (1 = sharp)
 
 
 class ComplexGANRecipe(Recipe):
@@ -35,9 +36,13 @@ class ComplexGANRecipe(Recipe):
         # Tuned on MTFL at 32x32 on the CPU: with StarGAN's balance (λ_cls 1 for G) plus a mask penalty the
         # generator settles on the identity (mask -> 0, no flip); a stronger classification pull on G,
         # a light mask penalty and TTUR make it edit the mouth within a few hundred generator steps.
+        # At 64x64 the critic's smile head stayed weak (75-80 % on real crops) and G satisfied it with
+        # faint edits; a doubled λ_cls for the critic, a lighter mask penalty and a generator step every
+        # second critic step (TTUR lets n_critic drop) raised success at α = 1 from 35 % to 52 % within
+        # 600 more steps of the shipped run.
         "default": ComplexGANHyperparameters(
-            batch_size=32, lr_g=2e-4, lr_d=4e-4, lambda_cls_g=5.0, lambda_mask=0.02, lambda_tv=0.05,
-            target="flip",
+            batch_size=32, lr_g=2e-4, lr_d=4e-4, lambda_cls=2.0, lambda_cls_g=5.0, lambda_mask=0.01,
+            lambda_tv=0.05, n_critic=2, target="flip",
         ),
     }
 
@@ -67,8 +72,11 @@ class ComplexGANRecipe(Recipe):
         set_requires_grad(D, True)
         with torch.no_grad(), self.autocast():
             fake = G(images, c_trg)
+        view = pooled_view(hp.cls_blur)
         with self.autocast():
             src_real, cls_real = D(images)
+            if view is not None:
+                cls_real = D(view(images))[1]
             src_fake, _ = D(fake)
             adv = d_wasserstein(src_real.float(), src_fake.float())
             cls = smile_loss(cls_real.float(), c_org)
@@ -85,6 +93,8 @@ class ComplexGANRecipe(Recipe):
             with self.autocast():
                 fake, mask = self.translate(images, c_trg)
                 src, cls_logits = D(fake)
+                if view is not None:
+                    cls_logits = D(view(fake))[1]
                 rec, rec_mask = self.translate(fake, c_org)
                 g_adv = g_wasserstein(src.float())
                 g_cls = smile_loss(cls_logits.float(), c_trg)

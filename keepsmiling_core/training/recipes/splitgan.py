@@ -19,9 +19,10 @@ from __future__ import annotations
 import dataclasses
 
 import torch
+import torch.nn.functional as F
 
-from ..losses import g_nonsaturating, smile_loss
-from .base import CommonHyperparameters, Recipe, set_requires_grad, zero_step
+from ..losses import g_nonsaturating
+from .base import CommonHyperparameters, Recipe, pooled_view, set_requires_grad, zero_step
 
 
 @dataclasses.dataclass
@@ -36,6 +37,8 @@ class SplitGANHyperparameters(CommonHyperparameters):
     cls_r1_gamma: float = 0.0    # critic: R1 on the smile head too, so only a visible change can flip it
     lambda_edit: float = 0.0     # decoder: De(z ± (μ_smile − μ_non)) must show the other label
     lambda_edit_adv: float = 0.0  # decoder: ... and look real
+    edit_margin: float = 0.0     # ... with a smile-head logit at least this far on the other side
+    cls_blur: int = 1            # the smile head sees crops average-pooled by this factor (1 = sharp)
 
 
 class SplitGANRecipe(Recipe):
@@ -45,8 +48,12 @@ class SplitGANRecipe(Recipe):
             batch_size=16, lambda_rec=0.0, lambda_cycle=9.0, lambda_adv=1.0, r1_gamma=3.0, r1_every=1,
             n_critic=2, decay_start=1.0, jitter=0.0,
         ),
+        # The edit terms: with a sharp smile head and λ_edit_adv 0.1 the decoder fooled the head with
+        # coloured specks and checkerboards (41 % success at α = 1 after 400 steps, and visibly damaged
+        # mouths); showing the head a 4x-pooled crop, smoothing it with R1 and weighting the realism of
+        # the edit 0.3 make the edit draw teeth and lip shapes instead.
         "default": SplitGANHyperparameters(batch_size=32, lr_g=5e-4, lr_d=2e-4, beta2=0.99, lambda_cls=1.0,
-                                           lambda_edit=1.0, lambda_edit_adv=0.1),
+                                           lambda_edit=1.0, lambda_edit_adv=0.3, cls_r1_gamma=1.0, cls_blur=4),
     }
 
     def make_optimizers(self):
@@ -68,7 +75,7 @@ class SplitGANRecipe(Recipe):
 
         fakes = recon if edited is None else torch.cat([recon, edited])
         losses, _ = self.nonsaturating_critic_step(D, images, fakes, step, smiling, hp.lambda_cls,
-                                                      hp.cls_r1_gamma)
+                                                      hp.cls_r1_gamma, self.cls_view)
         rec_l1 = (recon.detach().float() - images).abs().mean()
         losses["rec_l1"] = rec_l1
 
@@ -85,8 +92,13 @@ class SplitGANRecipe(Recipe):
                     losses["cycle_l1"] = cycle.detach()
                 if edited is not None:
                     src, cls = D(edited)
+                    if self.cls_view is not None:
+                        cls = D(self.cls_view(edited))[1]
                     edit_adv = g_nonsaturating(src.float())
-                    edit_cls = smile_loss(cls.float(), 1.0 - smiling)
+                    # softplus(m − signed logit) is the BCE for m = 0; a margin keeps pulling after the
+                    # critic's head is just barely convinced, so α = 1 draws a clear smile, not a hint.
+                    signed = cls.float() * (1.0 - 2.0 * smiling)
+                    edit_cls = F.softplus(hp.edit_margin - signed).mean()
                     loss_g = loss_g + hp.lambda_edit * edit_cls + hp.lambda_edit_adv * edit_adv
                     losses["edit_cls"] = edit_cls.detach()
                     losses["edit_flip_acc"] = ((cls.detach() > 0).float() != smiling).float().mean()
@@ -94,6 +106,11 @@ class SplitGANRecipe(Recipe):
             losses["g_adv"] = adv.detach()
             losses["g"] = loss_g.detach()
         return losses
+
+    @property
+    def cls_view(self):
+        """The view the critic's smile head judges (see ``pooled_view``)."""
+        return pooled_view(self.hp.cls_blur)
 
     @staticmethod
     def edit_shift(latent: torch.Tensor, smiling: torch.Tensor) -> torch.Tensor:
