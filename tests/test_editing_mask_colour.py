@@ -79,3 +79,15 @@ def test_adaptive_weights_follow_the_edit_but_stay_in_the_window(crops):
     assert (grown > 0).sum() > (mask > 0).sum()
     assert np.all(grown[window == 0] == 0), "the edit leaked outside the lower-face window"
     assert np.all(grown >= mask - 1e-6)
+
+
+def test_smoothing_the_change_removes_a_checkerboard_but_keeps_shapes() -> None:
+    import torch
+
+    from keepsmiling_core.editing.editor import _binomial_blur
+
+    grid = ((torch.arange(16).view(1, -1) + torch.arange(16).view(-1, 1)) % 2 * 2.0 - 1.0).expand(1, 3, 16, 16)
+    assert _binomial_blur(grid)[..., 1:-1, 1:-1].abs().max() < 1e-6
+    teeth = torch.zeros(1, 3, 16, 16)
+    teeth[..., 6:10, 3:13] = 1.0
+    assert _binomial_blur(teeth)[0, 0, 7:9, 5:11].min() > 0.7

@@ -83,6 +83,8 @@ class EditOptions:
     blend: str = "alpha"            # "alpha": feathered paste of the change; "poisson": cv2.seamlessClone
     keep_detail: bool = True        # paste only the change, keeping the photo's full-resolution texture
     residual: bool = True           # SplitGAN: x + De(z + shift) - De(z), so alpha = 0 is the photo itself
+    smooth_change: bool = True      # SplitGAN residual: 3x3 low-pass of the change (removes the decoder's
+                                    # checkerboard; costs ~6 points of classifier-judged success at α = 1)
     adaptive_mask: bool = True      # also paste where the edit changed the face (cheeks), inside a window
     min_mouth_px: float = MIN_MOUTH_PX
 
@@ -275,7 +277,10 @@ class Editor:
                 latent = state["latent"] + alpha * self.direction.calibration * self._unit
                 decoded = self.model.nets["decoder"](latent)
                 if self.options.residual:  # only what the latent move changes reaches the photo
-                    return (state["x"] + decoded - state["rec"]).clamp(-1, 1)
+                    change = decoded - state["rec"]
+                    if self.options.smooth_change:
+                        change = _binomial_blur(change)
+                    return (state["x"] + change).clamp(-1, 1)
                 return decoded
             x = state["x"]
             target = state["smile"] if alpha >= 0 else state["non_smile"]
@@ -408,6 +413,15 @@ class Editor:
         if not self.options.colour_match:
             return decoded
         return match_colour(decoded, original, skin, mouth_weight=self._mouth_weight)
+
+
+def _binomial_blur(images: torch.Tensor) -> torch.Tensor:
+    """3x3 binomial filter per channel: zero response at the 2-pixel period of transposed-convolution
+    checkerboards, while mouth shapes and teeth (several pixels across) pass almost unchanged."""
+    taps = torch.tensor([1.0, 2.0, 1.0], device=images.device, dtype=images.dtype)
+    kernel = (taps[:, None] * taps[None, :] / 16.0).expand(images.shape[1], 1, 3, 3)
+    padded = torch.nn.functional.pad(images, (1, 1, 1, 1), mode="replicate")
+    return torch.nn.functional.conv2d(padded, kernel, groups=images.shape[1])
 
 
 def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace, alpha: np.ndarray) -> np.ndarray:
