@@ -1,8 +1,13 @@
 """The editor window: open a photo, click faces, move the strength slider, save.
 
-The window holds the state (photo, faces, selection, strength, model) and reacts to signals; all
-image work goes through ``edit_jobs``/the core in worker threads. Renders go through a
+The window holds the state (photo, faces, each smiling face's own strength, model) and reacts to
+signals; all image work goes through ``edit_jobs``/the core in worker threads. Renders go through a
 ``LatestOnlyRunner`` so a dragged slider only renders its newest position.
+
+Every face keeps its own smile: clicking a face makes it smile at the default strength and puts it
+in *focus*; the slider shows and moves only the focused face(s), so the others keep the strength they
+had. Clicking a smiling face that is not in focus focuses it; clicking the focused face again leaves
+it as it was. *Smile all* gives every face the slider's value and focuses them all.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from .model_picker import ModelPicker
 from .photo_view import PhotoScene, PhotoView
 from .settings import AppSettings
 from .strength import DEFAULT, StrengthControl
-from .undo_commands import SelectFacesCommand, SetStrengthCommand
+from .undo_commands import EditState, SelectFacesCommand, SetStrengthCommand
 from .workers import LatestOnlyRunner, TaskRunner, dedicated_pool
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
@@ -50,7 +55,7 @@ class MainWindow(QMainWindow):
 
     photoLoaded = Signal(object)  # noqa: N815 - Photo
     facesChanged = Signal(int)  # noqa: N815 - number of faces found
-    rendered = Signal()  # patches on screen match the current selection and strength
+    rendered = Signal()  # patches on screen match every smiling face's own strength
     modelChanged = Signal(object)  # noqa: N815 - ModelEntry or None
     saved = Signal(object)  # Path
     message = Signal(str)  # every status/dialog text, for tests and logs
@@ -68,8 +73,11 @@ class MainWindow(QMainWindow):
 
         self.photo = None  # keepsmiling_core.imageio.Photo
         self.faces: list = []
-        self.selected: frozenset[int] = frozenset()
-        self.strength = DEFAULT
+        self.strengths: dict[int, float] = {}  # each smiling face's own strength; the keys are the selection
+        self.focus: frozenset[int] = frozenset()  # the smiling faces the slider shows and moves
+        self.shown: dict[int, float] = {}  # the strength of each face's patch on screen now
+        self._unsettled: set[int] = set()  # faces in renders not delivered yet: they may still change
+        self._gesture_before: EditState | None = None  # the state when the current slider gesture began
         self.blocked: dict[int, str] = {}
         self.prepared: dict[int, object] = {}
         self.editor = None
@@ -192,10 +200,17 @@ class MainWindow(QMainWindow):
         settings_menu = bar.addMenu("&Settings")
         settings_menu.addAction(self.train_action)
 
-        toolbar = QToolBar("Main")
+        # Short toolbar labels (the menus keep the full ones) keep the editing toolbar within an 800 px
+        # window; the model list has a toolbar of its own that moves to a second row when both do not
+        # fit (``_arrange_toolbars``), and narrower still Qt's extension button (») lists what is left.
+        self.open_action.setIconText("Open")
+        self.smile_all_action.setIconText("Smile all")
+        self.split_action.setIconText("Split")
+        toolbar = QToolBar("Edit")
         toolbar.setObjectName("main-toolbar")
         toolbar.setMovable(False)
         self.addToolBar(toolbar)
+        self.toolbar = toolbar
         toolbar.addAction(self.open_action)
         toolbar.addAction(self.save_action)
         toolbar.addSeparator()
@@ -204,17 +219,36 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.smile_all_action)
         toolbar.addWidget(self.strength_control)
-        self.compare_button = QPushButton("Hold to compare")
+        self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Hold (or hold Space) to see the original photo")
         self.compare_button.pressed.connect(lambda: self.show_original(True))
         self.compare_button.released.connect(lambda: self.show_original(False))
         toolbar.addWidget(self.compare_button)
         toolbar.addAction(self.split_action)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Model "))
+
+        self.model_toolbar = QToolBar("Model")
+        self.model_toolbar.setObjectName("model-toolbar")
+        self.model_toolbar.setMovable(False)
+        self.addToolBar(self.model_toolbar)
+        self.model_toolbar.addWidget(QLabel(" Model "))
         self.model_picker = ModelPicker()
         self.model_picker.picked.connect(self._model_picked)
-        toolbar.addWidget(self.model_picker)
+        self.model_toolbar.addWidget(self.model_picker)
+
+    def _arrange_toolbars(self) -> None:
+        """Keep the model list beside the editing tools while both fit; otherwise give it a row of its
+        own, so that neither the slider nor the model list hides behind an extension button."""
+        needed = self.toolbar.sizeHint().width() + self.model_toolbar.sizeHint().width()
+        wrap = self.width() < needed
+        if wrap != self.toolBarBreak(self.model_toolbar):
+            if wrap:
+                self.insertToolBarBreak(self.model_toolbar)
+            else:
+                self.removeToolBarBreak(self.model_toolbar)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._arrange_toolbars()
 
     def _build_status_bar(self) -> None:
         from keepsmiling_core.device import device_name, pick_device
@@ -246,8 +280,8 @@ class MainWindow(QMainWindow):
         for action in (self.save_action, self.save_as_action, self.fit_action, self.actual_action):
             action.setEnabled(has_photo)
         self.smile_all_action.setEnabled(bool(self.faces))
-        self.clear_action.setEnabled(bool(self.selected))
-        self.export_action.setEnabled(bool(self.selected) and self.editor is not None)
+        self.clear_action.setEnabled(bool(self.strengths))
+        self.export_action.setEnabled(bool(self.strengths) and self.editor is not None)
 
     # ----------------------------------------------------------------------------------- messages
     def notify(self, text: str, timeout_ms: int = 8000) -> None:
@@ -296,10 +330,14 @@ class MainWindow(QMainWindow):
     def _photo_read(self, photo) -> None:
         if self._loading_photo is not None and Path(photo.path) != self._loading_photo:
             return  # another photo was asked for meanwhile
-        self.renderer.cancel()
+        self._cancel_renders()
         self.photo = photo
         self.faces = []
-        self.selected = frozenset()
+        self.strengths = {}
+        self.focus = frozenset()
+        self.shown = {}
+        self._gesture_before = None
+        self.strength_control.set_value(DEFAULT, notify=False)
         self.blocked = {}
         self.prepared = {}
         self.last_render = None
@@ -403,10 +441,11 @@ class MainWindow(QMainWindow):
     def _model_loaded(self, entry: ModelEntry, editor) -> None:
         if self._pending_model is not entry:
             return
-        self.renderer.cancel()
+        self._cancel_renders()
         self.editor = editor
         self.model_entry = entry
         self.prepared = {}
+        self.shown = {}  # the patches on screen came from the old model: every face renders again
         self.blocked = {}
         for item in self.scene.faces:
             item.set_blocked(None)
@@ -472,64 +511,124 @@ class MainWindow(QMainWindow):
                 self.load_model(entry)
 
     # ----------------------------------------------------------------------------------- editing
+    @property
+    def selected(self) -> frozenset[int]:
+        """The faces that smile (each at its own strength in ``strengths``)."""
+        return frozenset(self.strengths)
+
+    def edit_state(self) -> EditState:
+        return EditState(self.strengths, self.focus)
+
+    def _push_edit(self, new: EditState, text: str | None = None) -> None:
+        old = self.edit_state()
+        if new != old:
+            self.undo_stack.push(SelectFacesCommand(self, old, new, text))
+
     def toggle_face(self, index: int) -> None:
+        """A click on a face: start its smile, focus it, or (when already focused) leave it as it was."""
         if index in self.blocked:
             self.show_error("This face cannot be edited", f"Face {index + 1}: {self.blocked[index]}")
             return
-        new = self.selected ^ {index}
-        self.undo_stack.push(SelectFacesCommand(self, self.selected, new))
-        if self.editor is None and new:
+        if index in self.strengths and self.focus != {index}:
+            self.set_focus(frozenset({index}))  # shows its strength; not an undo step, the photo is unchanged
+            return
+        strengths = dict(self.strengths)
+        if index in strengths:
+            del strengths[index]
+            focus: frozenset[int] = frozenset()
+        else:
+            strengths[index] = DEFAULT
+            focus = frozenset({index})
+        self._push_edit(EditState(strengths, focus))
+        if self.editor is None and strengths:
             self.offer_model()
 
     def smile_all(self) -> None:
-        new = frozenset(i for i in range(len(self.faces)) if i not in self.blocked)
-        if new != self.selected:
-            self.undo_stack.push(SelectFacesCommand(self, self.selected, new))
-        if self.editor is None and new:
+        """Every editable face smiles at the slider's current value, and the slider then moves them all."""
+        value = self.strength_control.value()
+        editable = frozenset(i for i in range(len(self.faces)) if i not in self.blocked)
+        new = EditState({i: value for i in editable}, editable)
+        if new.strengths == self.strengths:
+            self.set_focus(editable)
+        else:
+            self._push_edit(new, f"Smile all at {value:.2f}")
+        if self.editor is None and editable:
             self.offer_model()
 
     def clear_selection(self) -> None:
-        if self.selected:
-            self.undo_stack.push(SelectFacesCommand(self, self.selected, frozenset()))
+        if self.strengths:
+            self._push_edit(EditState())
 
-    def apply_selection(self, selected: frozenset[int]) -> None:
-        """Called by undo commands: show exactly these faces edited (never one known to be refused)."""
-        self.selected = frozenset(selected) - self.blocked.keys()
-        for item in self.scene.faces:
-            item.set_selected(item.index in self.selected)
+    def set_focus(self, focus: frozenset[int]) -> None:
+        """Let the slider drive these smiling faces, showing their strength."""
+        self.focus = frozenset(focus) & self.strengths.keys()
+        self._gesture_before = None
+        self._show_edit_state()
+
+    def apply_edit(self, state: EditState) -> None:
+        """Called by undo commands: show exactly these strengths (never on a face known to be refused)."""
+        self.strengths = {i: a for i, a in state.strengths.items() if i not in self.blocked}
+        self.focus = state.focus & self.strengths.keys()
+        self._gesture_before = None
         for index in list(self.scene.patches):
-            if index not in self.selected:
+            if index not in self.strengths:
                 self.scene.clear_patch(index)
-        self._update_actions()
+                self.shown.pop(index, None)
+        self._show_edit_state()
         self.request_render()
 
-    def apply_strength(self, value: float) -> None:
-        """Called by undo commands (and the first redo of a slider gesture, already rendered)."""
-        self.strength_control.set_value(value, notify=False)
-        if value != self.strength:
-            self.strength = value
-            self.request_render()
+    def _show_edit_state(self) -> None:
+        """Face outlines, tooltips and the slider follow ``strengths`` and ``focus``."""
+        for item in self.scene.faces:
+            item.set_edit(self.strengths.get(item.index), item.index in self.focus)
+        if self.focus:
+            self.strength_control.set_value(self.strengths[min(self.focus)], notify=False)
+        self._update_actions()
 
     def _strength_moved(self, value: float) -> None:
-        self.strength = value
+        """The slider moved: only the focused faces follow; with none in focus the value waits for Smile all."""
+        if not self.focus:
+            return
+        if self._gesture_before is None:
+            self._gesture_before = self.edit_state()
+        for index in self.focus:
+            self.strengths[index] = value
+            self.scene.faces[index].set_edit(value, True)
         self.request_render()
 
-    def _strength_committed(self, old: float, new: float) -> None:
-        self.undo_stack.push(SetStrengthCommand(self, old, new))
+    def _strength_committed(self, _old: float, _new: float) -> None:
+        """One undo step per gesture, holding every face's strength from before it."""
+        before, self._gesture_before = self._gesture_before, None
+        if before is not None and before != self.edit_state():
+            self.undo_stack.push(SetStrengthCommand(self, before, self.edit_state()))
+
+    def _cancel_renders(self) -> None:
+        self.renderer.cancel()
+        self._unsettled = set()  # a cancelled render never lands, so it cannot change the screen
 
     def request_render(self) -> None:
-        """Render the selected faces at the current strength; only the newest request survives."""
+        """Render each smiling face at its own strength; only the newest request survives.
+
+        A face whose patch on screen already shows its strength is left alone (moving one face's
+        slider re-renders that face only), unless a render still under way may change it."""
         if self.photo is None or self.editor is None:
             self._after_render_update()
             return
-        targets = [i for i in self.selected if i not in self.blocked]
-        if not targets:
-            self.renderer.cancel()
+        wanted = {i: a for i, a in self.strengths.items() if i not in self.blocked}
+        if not wanted:
+            self._cancel_renders()
             self.scene.clear_patches()
+            self.shown = {}
             self._after_render_update()
             return
-        editor, rgb, faces, alpha, cache = self.editor, self.photo.rgb, self.faces, self.strength, dict(self.prepared)
-        self.renderer.request(lambda: (editor, rgb, edit_jobs.render_faces(editor, rgb, faces, targets, alpha, cache)))
+        targets = {i: a for i, a in wanted.items() if self.shown.get(i) != a or i in self._unsettled}
+        if not targets:
+            self._cancel_renders()
+            self._after_render_update()
+            return
+        self._unsettled |= targets.keys()
+        editor, rgb, faces, cache = self.editor, self.photo.rgb, self.faces, dict(self.prepared)
+        self.renderer.request(lambda: (editor, rgb, edit_jobs.render_faces(editor, rgb, faces, targets, cache)))
 
     def _on_rendered(self, _generation: int, result) -> None:
         editor, rgb, outcome = result
@@ -542,20 +641,24 @@ class MainWindow(QMainWindow):
                 self.blocked[index] = reason
                 self.scene.faces[index].set_blocked(reason)
                 refused.append(f"Face {index + 1} cannot be edited: {reason}")
-        if outcome.blocked and self.selected & set(outcome.blocked):
-            self.selected = self.selected - set(outcome.blocked)
-            for index in outcome.blocked:
-                self.scene.faces[index].set_selected(False)
+        if self.strengths.keys() & outcome.blocked.keys():
+            self.strengths = {i: a for i, a in self.strengths.items() if i not in outcome.blocked}
+            self.focus = self.focus & self.strengths.keys()
+            self._show_edit_state()
         for index, (x0, y0, patch) in outcome.patches.items():
-            if index in self.selected:
+            if index in self.strengths:
                 self.scene.set_patch(index, x0, y0, patch)
+                self.shown[index] = outcome.alphas[index]
+        if self.renderer.idle:
+            self._unsettled = set()
         self.last_render = outcome
         if refused:  # the reason matters more than the timing: it stays longer
             self.notify(" ".join(refused), 20000)
         elif outcome.patches:
             per_face = outcome.render_ms / len(outcome.patches)
             prepared = f", prepared in {outcome.prepare_ms:.0f} ms" if outcome.prepared else ""
-            self.notify(f"Strength {outcome.alpha:+.2f}: {len(outcome.patches)} face(s), "
+            values = sorted({outcome.alphas[i] for i in outcome.patches})
+            self.notify(f"Strength {', '.join(f'{v:+.2f}' for v in values)}: {len(outcome.patches)} face(s), "
                         f"{per_face:.0f} ms per face{prepared}", 5000)
         self._after_render_update()
 
@@ -638,11 +741,15 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 self.notify("Not saved: the original was kept.")
                 return
-        selected = sorted(i for i in self.selected if i not in self.blocked)
+        alphas = self._edited_alphas()
         self.notify(f"Saving {path.name}…")
-        self.tasks.start(edit_jobs.save_edited_photo, path, self.editor, self.photo, self.faces, selected,
-                         self.strength, dict(self.prepared), on_success=self._saved,
+        self.tasks.start(edit_jobs.save_edited_photo, path, self.editor, self.photo, self.faces, alphas,
+                         dict(self.prepared), on_success=self._saved,
                          on_failure=lambda text: self.show_error("Cannot save", text))
+
+    def _edited_alphas(self) -> dict[int, float]:
+        """Each editable smiling face with its own strength: what the view shows is what gets written."""
+        return {i: a for i, a in sorted(self.strengths.items()) if i not in self.blocked}
 
     def _saved(self, path: Path) -> None:
         self.save_path = Path(path)
@@ -652,7 +759,7 @@ class MainWindow(QMainWindow):
         self.saved.emit(Path(path))
 
     def export_faces(self, folder: Path | None = None) -> None:
-        if self.photo is None or self.editor is None or not self.selected:
+        if self.photo is None or self.editor is None or not self.strengths:
             self.show_error("Nothing to export", "Select at least one face to smile before exporting.")
             return
         if folder is None:
@@ -661,8 +768,7 @@ class MainWindow(QMainWindow):
             if not chosen:
                 return
             folder = Path(chosen)
-        selected = sorted(i for i in self.selected if i not in self.blocked)
-        self.tasks.start(edit_jobs.export_faces, folder, self.editor, self.photo, self.faces, selected, self.strength,
+        self.tasks.start(edit_jobs.export_faces, folder, self.editor, self.photo, self.faces, self._edited_alphas(),
                          dict(self.prepared),
                          on_success=lambda paths: self.notify(f"Exported {len(paths)} images to {folder}"),
                          on_failure=lambda text: self.show_error("Cannot export", text))
@@ -691,7 +797,7 @@ class MainWindow(QMainWindow):
                 return
             self.notify("Stopping the training run and writing its checkpoint…")
             self.training_dialog.stop_and_wait()
-        self.renderer.cancel()
+        self._cancel_renders()
         self.settings.set_value("window/geometry", self.saveGeometry())
         self.settings.set_value("view/markers", self.markers_action.isChecked())
         super().closeEvent(event)

@@ -23,7 +23,7 @@ class ModelPicker(QComboBox):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.models: list[ModelEntry] = []
-        self.setMinimumContentsLength(34)
+        self.setMinimumContentsLength(24)  # compact on the toolbar; the open list shows full names
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setToolTip("Which trained model edits the faces (SimpleGAN shows sampled smiles)")
         self.activated.connect(self._activated)
@@ -38,6 +38,12 @@ class ModelPicker(QComboBox):
         if not self.models:
             self.addItem(NO_MODEL, "")
         self.blockSignals(False)
+        self._fit_list()
+
+    def _fit_list(self) -> None:
+        """The open list is as wide as its longest name, even where the closed box elides it."""
+        view = self.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width())
 
     def _add(self, entry: ModelEntry) -> None:
         self.addItem(entry.label, str(entry.path))
@@ -52,6 +58,7 @@ class ModelPicker(QComboBox):
                 self.clear()
             self.models.append(entry)
             self._add(entry)
+            self._fit_list()
         index = self.findData(str(entry.path))
         if index >= 0:
             self.setCurrentIndex(index)

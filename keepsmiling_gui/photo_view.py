@@ -40,7 +40,10 @@ def mouth_polygon(landmarks: np.ndarray, mouth: np.ndarray | None) -> QPolygonF:
 
 
 class FaceItem(QGraphicsObject):
-    """One detected face: outline, mouth outline, five landmarks; hover highlights, a click toggles it."""
+    """One detected face: outline, mouth outline, five landmarks; hover highlights, a click reports it.
+
+    A smiling face keeps its own strength; the face(s) the slider drives are ``focused`` and drawn
+    with a double outline, so it is clear which smile the slider changes."""
 
     clicked = Signal(int)
 
@@ -52,6 +55,8 @@ class FaceItem(QGraphicsObject):
         self._landmarks = np.asarray(landmarks, dtype=np.float32)
         self._mouth = mouth_polygon(self._landmarks, mouth)
         self.selected = False
+        self.focused = False
+        self.strength: float | None = None  # its own smile strength while selected
         self.hovered = False
         self.blocked_reason: str | None = None
         self._press_pos: QPointF | None = None
@@ -77,7 +82,7 @@ class FaceItem(QGraphicsObject):
         rect = self._box.united(self._mouth.boundingRect())
         for x, y in self._landmarks:
             rect = rect.united(QRectF(float(x) - 1, float(y) - 1, 2, 2))
-        margin = 3 * self._pen_width() + 2
+        margin = 5 * self._pen_width() + 2  # room for the focus outline
         return rect.adjusted(-margin, -margin, margin, margin)
 
     def shape(self) -> QPainterPath:
@@ -91,6 +96,14 @@ class FaceItem(QGraphicsObject):
         self._update_tooltip()
         self.update()
 
+    def set_edit(self, strength: float | None, focused: bool) -> None:
+        """Show the face smiling at ``strength`` (None: left as it was), and whether the slider drives it."""
+        self.selected = strength is not None
+        self.strength = strength
+        self.focused = focused and self.selected
+        self._update_tooltip()
+        self.update()
+
     def set_blocked(self, reason: str | None) -> None:
         """Mark a face that cannot be edited; the reason shows as its tooltip."""
         self.blocked_reason = reason
@@ -100,8 +113,13 @@ class FaceItem(QGraphicsObject):
     def _update_tooltip(self) -> None:
         if self.blocked_reason:
             self.setToolTip(f"Face {self.index + 1} cannot be edited: {self.blocked_reason}")
+        elif self.selected and self.focused:
+            at = f" at strength {self.strength:.2f}" if self.strength is not None else ""
+            self.setToolTip(f"Face {self.index + 1}: smiling{at}; the slider sets it. "
+                            "Click again to leave it as it was.")
         elif self.selected:
-            self.setToolTip(f"Face {self.index + 1}: smiling. Click to leave it as it was.")
+            at = f" at strength {self.strength:.2f}" if self.strength is not None else ""
+            self.setToolTip(f"Face {self.index + 1}: smiling{at}. Click to set its strength with the slider.")
         else:
             self.setToolTip(f"Face {self.index + 1}: click to make it smile.")
 
@@ -128,6 +146,10 @@ class FaceItem(QGraphicsObject):
         else:
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._box, 4, 4)
+        if self.focused:
+            gap = 2 * width
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self._box.adjusted(-gap, -gap, gap, gap), 6, 6)
         if self.selected and not self.hovered:
             return  # keep the edited mouth in clear view; hovering shows the landmarks again
         painter.setBrush(Qt.BrushStyle.NoBrush)

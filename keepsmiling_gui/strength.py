@@ -28,8 +28,9 @@ class StrengthControl(QWidget):
         self.slider.setPageStep(25)
         self.slider.setTickInterval(SCALE)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setMinimumWidth(220)
-        self.slider.setToolTip("Smile strength: 0 leaves the mouth as it is, negative values frown.")
+        self.slider.setMinimumWidth(160)  # the editing toolbar still fits an 800 px window
+        self.slider.setToolTip("Smile strength of the face(s) in focus (double outline; click a face to "
+                               "focus it): 0 leaves the mouth as it is, negative values frown.")
         self.spin = QDoubleSpinBox()
         self.spin.setRange(MINIMUM, MAXIMUM)
         self.spin.setDecimals(2)

@@ -75,12 +75,12 @@ def test_slider_renders_newest_strength_and_skips_stale_requests(qtbot, opened, 
     for value in range(100, 301, 5):
         slider.setValue(value)
     slider.setSliderDown(False)
-    assert opened.strength == 3.0
+    assert opened.strengths == {0: 3.0}
     assert opened.strength_control.spin.value() == 3.0
     wait_until(lambda: runner.idle)
     assert runner.started - started < 41 / 2, "the slider queued a render per move instead of dropping stale ones"
     assert runner.skipped - skipped > 20
-    assert opened.last_render.alpha == 3.0, "the last render shown must be the newest strength"
+    assert opened.last_render.alphas == {0: 3.0}, "the last render shown must be the newest strength"
     at_three = opened.displayed_image()
     assert not np.array_equal(at_one, at_three)
     assert inside(changed_box(at_one, at_three), opened.prepared[0].region)
@@ -88,7 +88,7 @@ def test_slider_renders_newest_strength_and_skips_stale_requests(qtbot, opened, 
     # the spin box drives the slider as well
     opened.strength_control.spin.setValue(-1.5)
     assert slider.value() == -150
-    wait_until(lambda: runner.idle and opened.last_render.alpha == -1.5)
+    wait_until(lambda: runner.idle and opened.last_render.alphas == {0: -1.5})
 
 
 def test_stale_result_after_cancel_is_dropped(qtbot, opened, wait_until):
@@ -99,7 +99,7 @@ def test_stale_result_after_cancel_is_dropped(qtbot, opened, wait_until):
     opened.renderer.cancel()  # e.g. another photo opened while rendering
     wait_until(lambda: opened.renderer.idle)
     assert opened.renderer.dropped == dropped + 1
-    assert opened.last_render.alpha == 1.0
+    assert opened.last_render.alphas == {0: 1.0}
 
 
 def test_undo_and_redo_restore_images(qtbot, opened, wait_until):
@@ -108,12 +108,12 @@ def test_undo_and_redo_restore_images(qtbot, opened, wait_until):
     wait_until(lambda: opened.renderer.idle and 0 in opened.scene.patches)
     edited = opened.displayed_image()
     opened.strength_control.spin.setValue(2.5)
-    wait_until(lambda: opened.renderer.idle and opened.last_render.alpha == 2.5)
+    wait_until(lambda: opened.renderer.idle and opened.last_render.alphas == {0: 2.5})
     stronger = opened.displayed_image()
     assert not np.array_equal(edited, stronger)
 
     opened.undo_action.trigger()  # strength back to 1
-    wait_until(lambda: opened.renderer.idle and opened.last_render.alpha == 1.0)
+    wait_until(lambda: opened.renderer.idle and opened.last_render.alphas == {0: 1.0})
     assert opened.strength_control.value() == 1.0
     assert np.array_equal(opened.displayed_image(), edited)
     opened.undo_action.trigger()  # unselect
