@@ -146,3 +146,20 @@ def test_image_from_pil_roundtrip_has_exif(tmp_path):
     exif[0x010F] = "KeepSmiling test camera"
     image.save(tmp_path / "a.jpg", exif=exif.tobytes())
     assert read_photo(tmp_path / "a.jpg").exif
+
+
+@pytest.mark.parametrize("kind", ["splitgan", "complexgan"])
+def test_a_black_and_white_photo_stays_black_and_white(kind, astronaut) -> None:
+    """The photo takes the edit in brightness only: the shipped models' colour changes (teal lips,
+    green rims) never reach it, so a grey photo's edited mouth is still grey."""
+    photo, face = astronaut
+    grey = np.repeat(np.asarray(Image.fromarray(photo).convert("L"))[..., None], 3, axis=2)
+    editor = Editor(default_model_path(kind), device="cpu")
+    result = editor.smile(grey, face, 1.5)
+    x0, y0, x1, y1 = result.region
+    patch = result.image[y0:y1, x0:x1].astype(int)
+    assert not np.array_equal(result.image, grey)  # the mouth did change
+    assert np.abs(patch - patch[..., :1]).max() <= 1  # channels equal up to rounding of the colour match
+    colour = Editor(default_model_path(kind), device="cpu", options=EditOptions(brightness_only=False))
+    tinted = colour.smile(grey, face, 1.5).image[y0:y1, x0:x1].astype(int)
+    assert np.abs(tinted - tinted[..., :1]).max() > 3  # without the option the networks do tint it

