@@ -11,12 +11,14 @@ cd "$(dirname "$0")/.."
 KS=${KS:-.venv/bin/keepsmiling}
 MTFL=${MTFL:-../shared/data/MTFL}
 WORK=${WORK:-work-models}
-# SplitGAN and ComplexGAN are trained in two stages, as the shipped ones were: a first stage with the
-# earlier default settings (*_BASE_STEPS), then the current default preset started from its weights.
+# SplitGAN and ComplexGAN are trained in stages, as the shipped ones were: a first stage with the
+# earlier default settings (*_BASE_STEPS), then the current default preset started from its weights
+# (ComplexGAN: plus a last stage whose smile head judges 4x-pooled crops).
 SPLITGAN_BASE_STEPS=${SPLITGAN_BASE_STEPS:-1400}
 SPLITGAN_STEPS=${SPLITGAN_STEPS:-1500}
 COMPLEXGAN_BASE_STEPS=${COMPLEXGAN_BASE_STEPS:-1400}
-COMPLEXGAN_STEPS=${COMPLEXGAN_STEPS:-2000}
+COMPLEXGAN_MID_STEPS=${COMPLEXGAN_MID_STEPS:-2000}
+COMPLEXGAN_STEPS=${COMPLEXGAN_STEPS:-1500}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_STEPS}
@@ -39,7 +41,7 @@ if has splitgan; then
   # Stage 2: the default preset, which also trains z ± (mean_smile − mean_non) to decode as the other label.
   "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan" --steps "$SPLITGAN_STEPS" --resume --checkpoint-every 100 --seed 0 \
     --init-from "$WORK/runs/splitgan-base"
-  "$KS" latent --run "$WORK/runs/splitgan" --data "$WORK/cache/train64" --method meandiff
+  "$KS" latent --run "$WORK/runs/splitgan" --data "$WORK/cache/train64" --method logreg
 fi
 if has classifier; then
   [ -f "$WORK/runs/classifier/checkpoint.json" ] || \
@@ -48,8 +50,10 @@ fi
 if has complexgan; then
   "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan-base" --steps "$COMPLEXGAN_BASE_STEPS" --resume --checkpoint-every 100 --seed 0 \
     --set n_critic=5 --set lambda_cls=1 --set lambda_mask=0.02
-  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan" --steps "$COMPLEXGAN_STEPS" --resume --checkpoint-every 100 --seed 0 \
+  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan-mid" --steps "$COMPLEXGAN_MID_STEPS" --resume --checkpoint-every 100 --seed 0 \
     --init-from "$WORK/runs/complexgan-base"
+  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan" --steps "$COMPLEXGAN_STEPS" --resume --checkpoint-every 100 --seed 0 \
+    --init-from "$WORK/runs/complexgan-mid" --set cls_blur=4
 fi
 if has simplegan; then
   "$KS" train --setup simplegan --data "$WORK/cache/train64" --out "$WORK/runs/simplegan" --steps "$SIMPLEGAN_STEPS" --resume --checkpoint-every 100 --seed 0
