@@ -1,7 +1,7 @@
 """Regenerate the README screenshot: ``python -m keepsmiling_gui.screenshot docs/screenshot.png [PHOTO]``.
 
 Runs the real app (use a real display or ``xvfb-run``), opens the photo (default: the group sample),
-makes every face smile at strength 1.5 once the model and the faces are ready, grabs the screen
+makes every face smile at strength 1 (--strength) once the model and the faces are ready, grabs the screen
 area of the window, and quits.
 """
 
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("photo", nargs="?", type=Path, default=samples_dir() / "group-composite.jpg")
-    parser.add_argument("--strength", type=float, default=1.5)
+    parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--split", action="store_true", help="show the original side by side")
     args = parser.parse_args(argv)
     configure_application_names()
