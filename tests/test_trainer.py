@@ -71,6 +71,7 @@ def test_splitgan_reconstruction_error_falls(small_cache: Path, tmp_path: Path) 
 def test_splitgan_learns_the_mean_difference_edit(small_cache: Path, tmp_path: Path) -> None:
     """The default SplitGAN trains z ± (μ_smile − μ_non) to decode as the other label: its critic's smile
     head learns the real labels, and the decoded edits come to be judged as the other label."""
+    from keepsmiling_core.training.recipes.base import pooled_view
     from keepsmiling_core.training.recipes.splitgan import SplitGANRecipe
 
     latent = torch.randn(4, 2, 3, 3)
@@ -82,13 +83,12 @@ def test_splitgan_learns_the_mean_difference_edit(small_cache: Path, tmp_path: P
 
     # The smile head may be shown a low-resolution view: a checkerboard (the decoder's favourite way to
     # fool a sharp head) is invisible there, while a bright band of teeth is not.
-    recipe = SplitGANRecipe.__new__(SplitGANRecipe)
-    recipe.hp = SplitGANRecipe.hyperparameters("default", {"cls_blur": 4})
+    view = pooled_view(SplitGANRecipe.presets["default"].cls_blur)
     checker = (torch.arange(32).view(1, -1) + torch.arange(32).view(-1, 1)) % 2 * 2.0 - 1.0
     band = torch.full((32, 32), -1.0)
     band[14:18, 8:24] = 1.0
-    assert recipe.cls_view(checker.expand(1, 3, 32, 32)).abs().max() < 1e-6
-    assert recipe.cls_view(band.expand(1, 3, 32, 32))[0, 0, 16, 16] > -0.2
+    assert view(checker.expand(1, 3, 32, 32)).abs().max() < 1e-6
+    assert view(band.expand(1, 3, 32, 32))[0, 0, 16, 16] > -0.2
 
     # A sharp smile head learns within the test's 150 steps at 32 px (the pooled one, 8x8 there, needs longer).
     sharp = {"cls_blur": 1, "cls_r1_gamma": 0.0, "lambda_edit_adv": 0.1}

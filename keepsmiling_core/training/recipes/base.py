@@ -87,16 +87,12 @@ class Recipe(ABC):
         real = images.detach().requires_grad_(regularise)
         set_requires_grad(D, True)
         with self.autocast():
-            real_out, fake_out = D(real), D(fake.detach())
-            real_logits = real_out[0] if isinstance(real_out, tuple) else real_out
-            fake_logits = fake_out[0] if isinstance(fake_out, tuple) else fake_out
+            real_logits, real_cls = critic_outputs(D, real, cls_view)
+            fake_logits, _ = critic_outputs(D, fake.detach())
             loss_d = d_nonsaturating(real_logits.float(), fake_logits.float())
         losses = {"d": loss_d.detach()}
-        if isinstance(real_out, tuple) and cls_view is not None:
-            with self.autocast():
-                real_out = (real_out[0], D(cls_view(real))[1])
-        if isinstance(real_out, tuple) and smiling is not None and lambda_cls > 0:
-            cls_logits = real_out[1].float()
+        if real_cls is not None and smiling is not None and lambda_cls > 0:
+            cls_logits = real_cls.float()
             cls = smile_loss(cls_logits, smiling)
             loss_d = loss_d + lambda_cls * cls
             losses["d_cls"] = cls.detach()
@@ -105,9 +101,9 @@ class Recipe(ABC):
             r1 = r1_penalty(real_logits.float(), real)
             loss_d = loss_d + 0.5 * hp.r1_gamma * hp.r1_every * r1
             losses["r1"] = r1.detach()
-            if isinstance(real_out, tuple) and cls_r1_gamma > 0:
+            if real_cls is not None and cls_r1_gamma > 0:
                 # A smooth smile head cannot be flipped by a faint pattern, so the generator has to draw a smile.
-                r1_cls = r1_penalty(real_out[1].float(), real)
+                r1_cls = r1_penalty(real_cls.float(), real)
                 loss_d = loss_d + 0.5 * cls_r1_gamma * hp.r1_every * r1_cls
                 losses["r1_cls"] = r1_cls.detach()
         zero_step(self.optimizers["discriminator"], loss_d)
@@ -130,6 +126,20 @@ class Recipe(ABC):
 
     def noise_dim(self) -> int:
         return 0
+
+
+def critic_outputs(D: nn.Module, x: torch.Tensor, cls_view: Callable[[torch.Tensor], torch.Tensor] | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(real/fake logits, smile logits or None) of a critic with or without a smile head.
+
+    With ``cls_view`` (see ``pooled_view``) the smile head judges that view of ``x`` instead of ``x``."""
+    out = D(x)
+    if not isinstance(out, tuple):
+        return out, None
+    src, cls = out
+    if cls_view is not None:
+        cls = D(cls_view(x))[1]
+    return src, cls
 
 
 def pooled_view(factor: int) -> Callable[[torch.Tensor], torch.Tensor] | None:

@@ -13,7 +13,7 @@ import dataclasses
 import torch
 
 from ..losses import d_wasserstein, g_wasserstein, gradient_penalty, smile_loss
-from .base import CommonHyperparameters, Recipe, pooled_view, set_requires_grad, zero_step
+from .base import CommonHyperparameters, Recipe, critic_outputs, pooled_view, set_requires_grad, zero_step
 
 
 @dataclasses.dataclass
@@ -74,9 +74,7 @@ class ComplexGANRecipe(Recipe):
             fake = G(images, c_trg)
         view = pooled_view(hp.cls_blur)
         with self.autocast():
-            src_real, cls_real = D(images)
-            if view is not None:
-                cls_real = D(view(images))[1]
+            src_real, cls_real = critic_outputs(D, images, view)
             src_fake, _ = D(fake)
             adv = d_wasserstein(src_real.float(), src_fake.float())
             cls = smile_loss(cls_real.float(), c_org)
@@ -92,9 +90,7 @@ class ComplexGANRecipe(Recipe):
             set_requires_grad(D, False)
             with self.autocast():
                 fake, mask = self.translate(images, c_trg)
-                src, cls_logits = D(fake)
-                if view is not None:
-                    cls_logits = D(view(fake))[1]
+                src, cls_logits = critic_outputs(D, fake, view)
                 rec, rec_mask = self.translate(fake, c_org)
                 g_adv = g_wasserstein(src.float())
                 g_cls = smile_loss(cls_logits.float(), c_trg)

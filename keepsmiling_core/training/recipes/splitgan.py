@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import g_nonsaturating
-from .base import CommonHyperparameters, Recipe, pooled_view, set_requires_grad, zero_step
+from .base import CommonHyperparameters, Recipe, critic_outputs, pooled_view, set_requires_grad, zero_step
 
 
 @dataclasses.dataclass
@@ -74,15 +74,16 @@ class SplitGANRecipe(Recipe):
             edited = De(latent + self.edit_shift(latent, smiling)) if editing else None
 
         fakes = recon if edited is None else torch.cat([recon, edited])
+        cls_view = pooled_view(hp.cls_blur)
         losses, _ = self.nonsaturating_critic_step(D, images, fakes, step, smiling, hp.lambda_cls,
-                                                      hp.cls_r1_gamma, self.cls_view)
+                                                      hp.cls_r1_gamma, cls_view)
         rec_l1 = (recon.detach().float() - images).abs().mean()
         losses["rec_l1"] = rec_l1
 
         if update_g:
             set_requires_grad(D, False)
             with self.autocast():
-                adv = g_nonsaturating(_real_fake(D(recon)).float())
+                adv = g_nonsaturating(critic_outputs(D, recon)[0].float())
                 loss_g = hp.lambda_adv * adv
                 if hp.lambda_rec > 0:
                     loss_g = loss_g + hp.lambda_rec * (recon.float() - images).abs().mean()
@@ -91,9 +92,7 @@ class SplitGANRecipe(Recipe):
                     loss_g = loss_g + hp.lambda_cycle * cycle
                     losses["cycle_l1"] = cycle.detach()
                 if edited is not None:
-                    src, cls = D(edited)
-                    if self.cls_view is not None:
-                        cls = D(self.cls_view(edited))[1]
+                    src, cls = critic_outputs(D, edited, cls_view)
                     edit_adv = g_nonsaturating(src.float())
                     # softplus(m − signed logit) is the BCE for m = 0; a margin keeps pulling after the
                     # critic's head is just barely convinced, so α = 1 draws a clear smile, not a hint.
@@ -106,11 +105,6 @@ class SplitGANRecipe(Recipe):
             losses["g_adv"] = adv.detach()
             losses["g"] = loss_g.detach()
         return losses
-
-    @property
-    def cls_view(self):
-        """The view the critic's smile head judges (see ``pooled_view``)."""
-        return pooled_view(self.hp.cls_blur)
 
     @staticmethod
     def edit_shift(latent: torch.Tensor, smiling: torch.Tensor) -> torch.Tensor:
@@ -134,7 +128,3 @@ class SplitGANRecipe(Recipe):
             rows.append(self.nets["decoder"](latent + self.edit_shift(latent, fixed_smiling)))
         return torch.cat(rows), fixed_images.shape[0]
 
-
-def _real_fake(output):
-    """The real/fake logits of a critic with or without a smile head."""
-    return output[0] if isinstance(output, tuple) else output
