@@ -416,7 +416,6 @@ class Editor:
             final_all.append(final)
         return np.concatenate(decoded_all), np.concatenate(final_all)
 
-
     def _match(self, decoded: np.ndarray, original: np.ndarray, skin: np.ndarray | None) -> np.ndarray:
         if not self.options.colour_match:
             return decoded
