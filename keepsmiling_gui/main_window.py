@@ -42,11 +42,17 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 
 
+# The photo the app opens when started without one: a real portrait whose mouth does not smile yet, so
+# the first slider drag shows what the app is for.
+FIRST_SAMPLE = "grace-hopper.jpg"
+
+
 def first_sample_photo() -> Path | None:
     folder = samples_dir()
     if not folder.is_dir():
         return None
     photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    photos.sort(key=lambda p: p.name != FIRST_SAMPLE)  # stable: the rest stay in name order
     return photos[0] if photos else None
 
 

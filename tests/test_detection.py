@@ -59,6 +59,18 @@ def test_astronaut_sample(astronaut):
     assert face.score > 1.0
 
 
+def test_grace_hopper_sample():
+    """The second real portrait: one face, mouth closed, found with a confident score."""
+    faces = detect_faces(read_photo(samples_dir() / "grace-hopper.jpg").rgb)
+    assert len(faces) == 1
+    face = faces[0]
+    _check_face_geometry(face)
+    x0, y0, x1, y1 = face.box
+    assert 140 < x0 < 185 and 115 < y0 < 160 and 355 < x1 < 400 and 330 < y1 < 375
+    assert 75 < face.inter_ocular < 100
+    assert face.score > 1.0
+
+
 def _load_sample_builder():
     spec = importlib.util.spec_from_file_location("make_samples", samples_dir() / "make_samples.py")
     module = importlib.util.module_from_spec(spec)

@@ -1,7 +1,8 @@
 """The models shipped in resources/models/ load and do their job on real images (no mocks, no tiny stand-ins).
 
-Each edit model makes the sample portrait's mouth read as *more* smiling to the shipped classifier as the
-strength grows; SimpleGAN's samples read as smiles; the classifier itself is right on held-out MTFL crops.
+Each edit model makes the sample portraits' mouths read as *more* smiling to the shipped classifier as the
+strength grows, and turns the closed mouth of the non-smiling portrait into one it calls smiling;
+SimpleGAN's samples read as smiles; the classifier itself is right on held-out MTFL crops.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ def classifier():
     return load_classifier(default_model_path("classifier"), device="cpu")
 
 
-@pytest.fixture(scope="module")
-def portrait():
-    photo = read_photo(samples_dir() / "astronaut.jpg").rgb
+@pytest.fixture(scope="module", params=["astronaut.jpg", "grace-hopper.jpg"])
+def portrait(request):
+    """(name, photo, face): the astronaut already smiles; Grace Hopper's mouth is closed."""
+    photo = read_photo(samples_dir() / request.param).rgb
     faces = detect_faces(photo)
     assert len(faces) == 1
-    return photo, faces[0]
+    return request.param, photo, faces[0]
 
 
 def test_shipped_models_are_small_fp16_checkpoints() -> None:
@@ -58,12 +60,15 @@ def test_shipped_models_are_small_fp16_checkpoints() -> None:
 
 @pytest.mark.parametrize("kind", ["splitgan", "complexgan"])
 def test_shipped_editor_moves_the_sample_mouth_toward_smiling(kind: str, classifier, portrait) -> None:
-    photo, face = portrait
+    name, photo, face = portrait
     editor = Editor(default_model_path(kind), device="cpu")
     prepared = editor.prepare(photo, face)
     crops = np.stack([editor.edited_crop(prepared, alpha) for alpha in ALPHAS])
     p = smile_probability(classifier, crops).astype(np.float64)
-    # The portrait already smiles, so probabilities saturate near 1: compare the classifier's logits.
+    if name == "grace-hopper.jpg":
+        # A closed, unsmiling mouth: the classifier calls it not smiling as it is, and smiling at α = 2.
+        assert p[ALPHAS.index(0.0)] < 0.5 < p[ALPHAS.index(2.0)], p
+    # The astronaut already smiles, so probabilities saturate near 1: compare the classifier's logits.
     # Monotone up to classifier noise, and a clear swing from "remove the smile" to "more smile".
     logits = np.log(p / (1 - p))
     # Once the classifier is saturated (p > 0.99 on both sides of a step) its order carries no signal.

@@ -42,5 +42,6 @@ def test_main_without_photo_opens_the_first_sample(qtbot, messages, wait_until, 
     sample = first_sample_photo()
     if sample is None:
         pytest.skip(f"no sample photos in {samples_dir()}")
+    assert sample.name == "grace-hopper.jpg"  # the unsmiling portrait, not the alphabetically first
     window = run_main_until_faces([], qtbot, wait_until, monkeypatch)
-    assert Path(window.photo.path) == sample
+    assert Path(window.photo.path) == sample and len(window.faces) == 1
