@@ -51,9 +51,8 @@ def first_sample_photo() -> Path | None:
     folder = samples_dir()
     if not folder.is_dir():
         return None
-    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    photos.sort(key=lambda p: p.name != FIRST_SAMPLE)  # stable: the rest stay in name order
-    return photos[0] if photos else None
+    photos = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+    return min(photos, key=lambda p: (p.name != FIRST_SAMPLE, p.name), default=None)
 
 
 class MainWindow(QMainWindow):
