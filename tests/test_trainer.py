@@ -209,3 +209,46 @@ def test_cli_trains_and_reports_errors(small_cache: Path, tmp_path: Path, capsys
     code = cli_main(["train", "--setup", "splitgan", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
     assert code == 2
     assert "not a crop cache" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setup", ["complexgan", "splitgan"])
+def test_judge_delivered_scores_the_edit_the_photo_receives(setup: str, small_cache: Path, tmp_path: Path) -> None:
+    """With judge_delivered the smile head is shown x + mask · brightness(change): a colour change or a
+    change outside the typical mouth mask earns the generator nothing, and the run still trains."""
+    import numpy as np
+
+    from keepsmiling_core.data.cache import load_crop_cache
+    from keepsmiling_core.editing.mask import typical_mouth_mask
+    from keepsmiling_core.training.recipes import build_recipe
+    from keepsmiling_core.training.trainer import _typical_mask
+
+    cache = load_crop_cache(small_cache)
+    mask = typical_mouth_mask(cache.size, cache.landmarks)
+    assert np.allclose(mask, mask[:, ::-1]) and mask.max() > 0.9
+    assert mask[0].max() == 0 and mask[:, 0].max() == 0           # the crop border is never judged
+    centre = np.asarray(cache.landmarks)[:, 3:5].mean(axis=(0, 1))
+    assert mask[int(round(centre[1])), int(round(centre[0]))] > 0.9  # the mouth always is
+
+    recipe = build_recipe(setup, "default", _tiny_nets(setup), torch.device("cpu"), {"judge_delivered": True})
+    recipe.edit_mask = _typical_mask(cache, cache.size, torch.device("cpu"))
+    images = torch.rand(2, 3, cache.size, cache.size) * 2 - 1
+    pure_colour = torch.tensor([1.0, -0.299 / 0.587, 0.0]).view(1, 3, 1, 1).expand_as(images)
+    assert torch.allclose(recipe.delivered(images, pure_colour * 0.5), images, atol=1e-6)
+    grey = torch.full_like(images, 0.4)
+    judged = recipe.delivered(images, grey)
+    outside = torch.from_numpy(mask == 0)
+    assert torch.equal(judged[..., outside], images[..., outside])
+    assert torch.allclose((judged - images)[..., ~outside], 0.4 * recipe.edit_mask.expand_as(images)[..., ~outside], atol=1e-5)
+
+    hparams = {"judge_delivered": True, **({"n_critic": 1} if setup == "complexgan" else {})}
+    run = Trainer(_config(small_cache, tmp_path / setup, setup, hparams=hparams)).run()
+    last = _metrics(run)[-1]
+    assert all(math.isfinite(v) for v in last.values())
+    assert ("g_cls" if setup == "complexgan" else "edit_cls") in last
+    assert json.loads((run / "config.json").read_text())["resolved"]["hparams"]["judge_delivered"] is True
+
+
+def _tiny_nets(setup: str) -> dict:
+    from keepsmiling_core.models.registry import build_setup
+
+    return build_setup(setup, "default", 32)

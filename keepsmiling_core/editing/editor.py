@@ -42,6 +42,7 @@ from keepsmiling_core.editing.colour import (
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection, load_direction
 from keepsmiling_core.editing.mask import change_alpha, edit_window, mouth_mask, skin_weight
+from keepsmiling_core.editing.tone import brightness
 from keepsmiling_core.errors import CropError, EditError, KeepSmilingError
 
 EDITABLE_SETUPS = ("splitgan", "complexgan")
@@ -86,7 +87,7 @@ class EditOptions:
     smooth_change: bool = True      # SplitGAN residual: 3x3 low-pass of the change (removes the decoder's
                                     # checkerboard; costs ~6 points of classifier-judged success at α = 1)
     brightness_only: bool = True    # the photo takes the change in brightness only, never in colour (see
-                                    # ``_brightness``): no teal lips, grey photos stay grey
+                                    # ``tone.brightness``): no teal lips, grey photos stay grey
     adaptive_mask: bool = True      # also paste where the edit changed the face (cheeks), inside a window
     min_mouth_px: float = MIN_MOUTH_PX
 
@@ -292,7 +293,7 @@ class Editor:
         """The change as the photo receives it: its brightness only, when ``brightness_only`` is set."""
         if not self.options.brightness_only:
             return change
-        return _brightness(change).expand_as(change)
+        return brightness(change).expand_as(change)
 
     def edited_crop(self, prepared: PreparedFace, alpha: float) -> np.ndarray:
         """The finished crop at α: decoded and colour-matched to the photo (uint8, crop space)."""
@@ -420,17 +421,6 @@ class Editor:
         if not self.options.colour_match:
             return decoded
         return match_colour(decoded, original, skin, mouth_weight=self._mouth_weight)
-
-
-def _brightness(change: torch.Tensor) -> torch.Tensor:
-    """Rec. 601 luma of an RGB change (B, 3, H, W) -> (B, 1, H, W).
-
-    A smile is drawn in light and shade - bright teeth, the dark opening, the shadows of lifted cheeks -
-    while the networks' colour changes were their least believable part (teal lips, green rims, tints
-    on black-and-white photos). Measured on 300 MTFL test mouths with the shipped SplitGAN at α = 1:
-    success 81 % with the full colour change, 76 % with its brightness alone, which looks clean."""
-    weights = torch.tensor([0.299, 0.587, 0.114], device=change.device, dtype=change.dtype).view(1, 3, 1, 1)
-    return (change * weights).sum(dim=1, keepdim=True)
 
 
 def _binomial_blur(images: torch.Tensor) -> torch.Tensor:

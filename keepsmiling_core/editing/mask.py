@@ -104,3 +104,19 @@ def change_alpha(mouth: np.ndarray, window: np.ndarray, change: np.ndarray, thre
     alpha = np.maximum(mouth, follow * window)
     alpha[alpha < 1.0 / 255.0] = 0.0
     return alpha.astype(np.float32)
+
+
+def typical_mouth_mask(size: int, crop_landmarks: np.ndarray, limit: int = 512) -> np.ndarray:
+    """The average feathered mouth mask of a crop cache, mirrored so it is left-right symmetric.
+
+    Aligned crops put every mouth in nearly the same place, so one mask stands for all of them; the
+    trainers use it to judge an edit as the editor will paste it (``judge_delivered``). Mirrored
+    because training flips crops at random. crop_landmarks: (N, 5, 2) in crop coordinates; at most
+    ``limit`` evenly spaced crops are averaged (the mean is stable long before that)."""
+    points = np.asarray(crop_landmarks, np.float64)
+    if points.ndim != 3 or points.shape[1:] != (5, 2) or len(points) == 0:
+        raise ValueError("typical_mouth_mask needs (N, 5, 2) crop-space landmarks")
+    picked = points[np.linspace(0, len(points) - 1, min(limit, len(points))).astype(int)]
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    mean = np.mean([mouth_mask(size, identity, lm[3:5]) for lm in picked], axis=0)
+    return ((mean + mean[:, ::-1]) / 2).astype(np.float32)

@@ -191,6 +191,8 @@ class Trainer:
             ratio = recipe.hp.lr_d / recipe.hp.lr_g
             recipe.base_lrs = {n: cfg.lr * (ratio if n == "discriminator" else 1.0) for n in recipe.optimizers}
         hp = recipe.hp
+        if getattr(hp, "judge_delivered", False):
+            recipe.edit_mask = _typical_mask(cache, size, device)
 
         data = BatchSource(cache, recipe.select_training_indices(np.asarray(cache.smiling)), hp.batch_size,
                            device, cfg.seed)
@@ -338,6 +340,15 @@ class _Loop:
                    "schedule": self.recipe.hp.schedule, "losses": self._losses()},
         )
         prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
+
+
+def _typical_mask(cache: CropCache, size: int, device: torch.device) -> torch.Tensor:
+    from keepsmiling_core.editing.mask import typical_mouth_mask
+
+    if cache.landmarks is None:
+        raise TrainingError(f"judge_delivered needs mouth landmarks, and the crop cache {cache.path} has none; "
+                            "rebuild it with 'keepsmiling prepare'.")
+    return torch.from_numpy(typical_mouth_mask(size, cache.landmarks)).to(device)[None, None]
 
 
 def _fixed_inputs(cache: CropCache, recipe: Recipe, size: int, device: torch.device, seed: int):

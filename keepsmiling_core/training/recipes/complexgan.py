@@ -27,6 +27,7 @@ class ComplexGANHyperparameters(CommonHyperparameters):
     n_critic: int = 5           # critic steps per generator step
     target: str = "flip"        # "flip": translate to the other label; "permute": StarGAN's shuffled labels
     cls_blur: int = 1           # the smile head judges crops average-pooled by this factor (1 = sharp)
+    judge_delivered: bool = False  # G's smile loss on the edit as pasted (brightness, mouth mask), not raw
 
 
 class ComplexGANRecipe(Recipe):
@@ -91,6 +92,9 @@ class ComplexGANRecipe(Recipe):
             with self.autocast():
                 fake, mask = self.translate(images, c_trg)
                 src, cls_logits = critic_outputs(D, fake, view)
+                if hp.judge_delivered:
+                    judged = self.delivered(images, fake - images)
+                    cls_logits = D(judged if view is None else view(judged))[1]
                 rec, rec_mask = self.translate(fake, c_org)
                 g_adv = g_wasserstein(src.float())
                 g_cls = smile_loss(cls_logits.float(), c_trg)

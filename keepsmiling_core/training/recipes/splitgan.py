@@ -39,6 +39,7 @@ class SplitGANHyperparameters(CommonHyperparameters):
     lambda_edit_adv: float = 0.0  # decoder: ... and look real
     edit_margin: float = 0.0     # ... with a smile-head logit at least this far on the other side
     cls_blur: int = 1            # the smile head sees crops average-pooled by this factor (1 = sharp)
+    judge_delivered: bool = False  # the edit's smile loss on x + its brightness change inside the mouth mask
 
 
 class SplitGANRecipe(Recipe):
@@ -93,6 +94,9 @@ class SplitGANRecipe(Recipe):
                     losses["cycle_l1"] = cycle.detach()
                 if edited is not None:
                     src, cls = critic_outputs(D, edited, cls_view)
+                    if hp.judge_delivered:  # the editor pastes x + (De(z + shift) - De(z)), toned and masked
+                        judged = self.delivered(images, edited - recon)
+                        cls = D(judged if cls_view is None else cls_view(judged))[1]
                     edit_adv = g_nonsaturating(src.float())
                     # softplus(m − signed logit) is the BCE for m = 0; a margin keeps pulling after the
                     # critic's head is just barely convinced, so α = 1 draws a clear smile, not a hint.
