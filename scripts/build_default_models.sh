@@ -13,19 +13,38 @@ MTFL=${MTFL:-../shared/data/MTFL}
 WORK=${WORK:-work-models}
 # SplitGAN and ComplexGAN are trained in stages, as the shipped ones were: a first stage with the
 # earlier default settings (*_BASE_STEPS), then the current default preset started from its weights
-# (ComplexGAN: plus a last stage whose smile head judges 4x-pooled crops).
+# (ComplexGAN: plus a stage whose smile head judges 4x-pooled crops), a continuation with a new seed, and
+# last the stages whose smile loss judges the edit as the editor pastes it (judge_delivered).
+# Each stage restarts the learning-rate schedule; a stage set to 0 steps is skipped.
 SPLITGAN_BASE_STEPS=${SPLITGAN_BASE_STEPS:-1400}
-SPLITGAN_STEPS=${SPLITGAN_STEPS:-1500}
+SPLITGAN_EDIT_STEPS=${SPLITGAN_EDIT_STEPS:-1500}
+SPLITGAN_MORE_STEPS=${SPLITGAN_MORE_STEPS:-2800}
+SPLITGAN_DELIVERED_STEPS=${SPLITGAN_DELIVERED_STEPS:-2000}
 COMPLEXGAN_BASE_STEPS=${COMPLEXGAN_BASE_STEPS:-1400}
 COMPLEXGAN_MID_STEPS=${COMPLEXGAN_MID_STEPS:-2000}
-COMPLEXGAN_STEPS=${COMPLEXGAN_STEPS:-1500}
+COMPLEXGAN_POOLED_STEPS=${COMPLEXGAN_POOLED_STEPS:-1500}
+COMPLEXGAN_DELIVERED_STEPS=${COMPLEXGAN_DELIVERED_STEPS:-2000}
+COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-2000}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
-ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_STEPS}
+ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
 STAGES=${STAGES:-"caches splitgan classifier complexgan simplegan original evaluate export"}
 OUT=${OUT:-resources/models}
 
 has() { [[ " $STAGES " == *" $1 "* ]]; }
+
+# stage SETUP FROM TO STEPS SEED [train options...]: train run TO started from run FROM's weights and
+# print TO, so the next stage starts from the last one that ran (a 0-step stage leaves FROM in place).
+stage() {
+  local setup=$1 from=$2 to=$3 steps=$4 seed=$5; shift 5
+  if [ "$steps" -gt 0 ]; then
+    "$KS" train --setup "$setup" --data "$WORK/cache/train64" --out "$WORK/runs/$to" --steps "$steps" --resume \
+      --checkpoint-every 100 --seed "$seed" --init-from "$WORK/runs/$from" "$@" >&2
+    echo "$to"
+  else
+    echo "$from"
+  fi
+}
 
 if has caches; then
   "$KS" prepare --dataset "mtfl:$MTFL" --size 64 --split training --out "$WORK/cache/train64"
@@ -38,9 +57,12 @@ if has splitgan; then
   # Stage 1: a plain autoencoder (no smile head, no edit terms) learns to reconstruct.
   "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan-base" --steps "$SPLITGAN_BASE_STEPS" --resume --checkpoint-every 100 --seed 0 \
     --arch smile_head=false --set lambda_cls=0 --set lambda_edit=0 --set lambda_edit_adv=0 --set cls_blur=1 --set cls_r1_gamma=0
-  # Stage 2: the default preset, which also trains z ± (mean_smile − mean_non) to decode as the other label.
-  "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan" --steps "$SPLITGAN_STEPS" --resume --checkpoint-every 100 --seed 0 \
-    --init-from "$WORK/runs/splitgan-base"
+  # Stage 2: the default preset, which also trains z ± (mean_smile − mean_non) to decode as the other label;
+  # stage 3 continues it with a new seed; stage 4 judges the edit as the editor pastes it.
+  last=$(stage splitgan splitgan-base splitgan-edit "$SPLITGAN_EDIT_STEPS" 0)
+  last=$(stage splitgan "$last" splitgan-more "$SPLITGAN_MORE_STEPS" 1)
+  last=$(stage splitgan "$last" splitgan-delivered "$SPLITGAN_DELIVERED_STEPS" 2 --set judge_delivered=true)
+  rm -rf "$WORK/runs/splitgan"; cp -r "$WORK/runs/$last" "$WORK/runs/splitgan"
   "$KS" latent --run "$WORK/runs/splitgan" --data "$WORK/cache/train64" --method logreg
 fi
 if has classifier; then
@@ -50,10 +72,11 @@ fi
 if has complexgan; then
   "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan-base" --steps "$COMPLEXGAN_BASE_STEPS" --resume --checkpoint-every 100 --seed 0 \
     --set n_critic=5 --set lambda_cls=1 --set lambda_mask=0.02
-  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan-mid" --steps "$COMPLEXGAN_MID_STEPS" --resume --checkpoint-every 100 --seed 0 \
-    --init-from "$WORK/runs/complexgan-base"
-  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan" --steps "$COMPLEXGAN_STEPS" --resume --checkpoint-every 100 --seed 0 \
-    --init-from "$WORK/runs/complexgan-mid" --set cls_blur=4
+  last=$(stage complexgan complexgan-base complexgan-mid "$COMPLEXGAN_MID_STEPS" 0)
+  last=$(stage complexgan "$last" complexgan-pooled "$COMPLEXGAN_POOLED_STEPS" 0 --set cls_blur=4)
+  last=$(stage complexgan "$last" complexgan-delivered "$COMPLEXGAN_DELIVERED_STEPS" 2 --set cls_blur=4 --set judge_delivered=true)
+  last=$(stage complexgan "$last" complexgan-delivered2 "$COMPLEXGAN_DELIVERED2_STEPS" 3 --set cls_blur=4 --set judge_delivered=true)
+  rm -rf "$WORK/runs/complexgan"; cp -r "$WORK/runs/$last" "$WORK/runs/complexgan"
 fi
 if has simplegan; then
   "$KS" train --setup simplegan --data "$WORK/cache/train64" --out "$WORK/runs/simplegan" --steps "$SIMPLEGAN_STEPS" --resume --checkpoint-every 100 --seed 0

@@ -65,16 +65,20 @@ def test_shipped_editor_moves_the_sample_mouth_toward_smiling(kind: str, classif
     prepared = editor.prepare(photo, face)
     crops = np.stack([editor.edited_crop(prepared, alpha) for alpha in ALPHAS])
     p = smile_probability(classifier, crops).astype(np.float64)
+    at = {alpha: p[i] for i, alpha in enumerate(ALPHAS)}
     if name == "grace-hopper.jpg":
-        # A closed, unsmiling mouth: the classifier calls it not smiling as it is, and smiling at α = 2.
-        assert p[ALPHAS.index(0.0)] < 0.5 < p[ALPHAS.index(2.0)], p
-    # The astronaut already smiles, so probabilities saturate near 1: compare the classifier's logits.
-    # Monotone up to classifier noise, and a clear swing from "remove the smile" to "more smile".
-    logits = np.log(p / (1 - p))
-    # Once the classifier is saturated (p > 0.99 on both sides of a step) its order carries no signal.
-    saturated = np.minimum(p[1:], p[:-1]) > 0.99
-    assert np.all((np.diff(logits) > -0.2) | saturated), (p, logits)
-    assert logits[-1] - logits[0] > 1.0, (p, logits)
+        # A closed, unsmiling mouth: called not smiling as it is, smiling at α = 2, and every step of the
+        # slider moves the classifier's logit the same way (up to classifier noise).
+        assert at[0.0] < 0.5 < at[2.0], p
+        logits = np.log(p / (1 - p))
+        assert np.all(np.diff(logits) > -0.2), (p, logits)
+        assert logits[-1] - logits[0] > 1.0, (p, logits)
+    else:
+        # The astronaut already grins (p ≈ 1): removing the smile must work, and more smile must keep it
+        # a smile. Past a full grin the models have nothing to add (training only ever moved smiling
+        # mouths towards non-smiling), so the order of p among values near 1 is not asserted.
+        assert at[-2.0] < 0.5 < at[0.0], p
+        assert at[-1.0] < at[0.0] and min(at[1.0], at[2.0]) > 0.9, p
 
     result = editor.smile(photo, face, 1.0)
     assert result.image.shape == photo.shape
