@@ -24,7 +24,7 @@ COMPLEXGAN_BASE_STEPS=${COMPLEXGAN_BASE_STEPS:-1400}
 COMPLEXGAN_MID_STEPS=${COMPLEXGAN_MID_STEPS:-2000}
 COMPLEXGAN_POOLED_STEPS=${COMPLEXGAN_POOLED_STEPS:-1500}
 COMPLEXGAN_DELIVERED_STEPS=${COMPLEXGAN_DELIVERED_STEPS:-2000}
-COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-2000}
+COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-1500}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
@@ -75,7 +75,9 @@ if has complexgan; then
   last=$(stage complexgan complexgan-base complexgan-mid "$COMPLEXGAN_MID_STEPS" 0)
   last=$(stage complexgan "$last" complexgan-pooled "$COMPLEXGAN_POOLED_STEPS" 0 --set cls_blur=4)
   last=$(stage complexgan "$last" complexgan-delivered "$COMPLEXGAN_DELIVERED_STEPS" 2 --set cls_blur=4 --set judge_delivered=true)
-  last=$(stage complexgan "$last" complexgan-delivered2 "$COMPLEXGAN_DELIVERED2_STEPS" 3 --set cls_blur=4 --set judge_delivered=true)
+  # The last stage pulls harder on the smile loss and is exported as the mean of its last 3 checkpoints.
+  last=$(stage complexgan "$last" complexgan-delivered2 "$COMPLEXGAN_DELIVERED2_STEPS" 4 --set cls_blur=4 --set judge_delivered=true \
+    --set lambda_cls_g=10 --checkpoint-every 250)
   rm -rf "$WORK/runs/complexgan"; cp -r "$WORK/runs/$last" "$WORK/runs/complexgan"
 fi
 if has simplegan; then
@@ -96,7 +98,8 @@ if has evaluate; then
     --classifier "$WORK/runs/classifier-original" --data "$WORK/cache/test64-original" --out "$WORK/evaluation-original"
 fi
 if has export; then
-  for name in splitgan complexgan simplegan classifier; do
+  for name in splitgan simplegan classifier; do
     "$KS" export --run "$WORK/runs/$name" --out "$OUT/$name"
   done
+  "$KS" export --run "$WORK/runs/complexgan" --out "$OUT/complexgan" --average 3
 fi

@@ -44,3 +44,34 @@ def test_export_refuses_a_folder_that_is_no_model(tmp_path: Path, capsys) -> Non
     (tmp_path / "empty").mkdir()
     assert main(["export", "--run", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 2
     assert "not a KeepSmiling model" in capsys.readouterr().err
+
+
+def test_export_averages_the_last_checkpoints(small_cache: Path, tmp_path: Path, tiny_splitgan_run: Path,
+                                              capsys) -> None:
+    from keepsmiling_core.training.checkpoint import list_checkpoints
+    from keepsmiling_core.training.config import TrainConfig
+    from keepsmiling_core.training.trainer import Trainer
+
+    run = Path(Trainer(TrainConfig(setup="complexgan", data=str(small_cache), out=str(tmp_path / "run"), steps=6,
+                                   batch_size=8, device="cpu", checkpoint_every=2, sample_every=100, log_every=6,
+                                   keep_checkpoints=5, tensorboard=False, seed=0, hparams={"n_critic": 1})).run())
+    out = tmp_path / "averaged"
+    assert main(["export", "--run", str(run), "--out", str(out), "--average", "3", "--fp32"]) == 0
+    assert read_meta(out)["extra"]["averaged_steps"] == [2, 4, 6]
+    snapshots = [load_model(path, "cpu") for path in list_checkpoints(run)]
+    averaged = load_model(out, "cpu")
+    assert averaged.step == 6
+    for name in ("generator", "discriminator"):
+        for key, value in averaged.nets[name].state_dict().items():
+            if value.is_floating_point():
+                mean = torch.stack([s.nets[name].state_dict()[key] for s in snapshots]).mean(0)
+                assert torch.allclose(value, mean, atol=1e-6), key
+    # The steps really differ, so the average is not just the last checkpoint.
+    last = snapshots[-1].nets["generator"].state_dict()
+    assert any(not torch.equal(v, last[k]) for k, v in averaged.nets["generator"].state_dict().items())
+
+    capsys.readouterr()
+    assert main(["export", "--run", str(run), "--out", str(tmp_path / "x"), "--average", "4"]) == 2
+    assert "cannot average the last 4" in capsys.readouterr().err
+    assert main(["export", "--run", str(tiny_splitgan_run), "--out", str(tmp_path / "y"), "--average", "2"]) == 2
+    assert "smile direction" in capsys.readouterr().err
