@@ -117,6 +117,13 @@ def typical_mouth_mask(size: int, crop_landmarks: np.ndarray, limit: int = 512) 
     if points.ndim != 3 or points.shape[1:] != (5, 2) or len(points) == 0:
         raise ValueError("typical_mouth_mask needs (N, 5, 2) crop-space landmarks")
     picked = points[np.linspace(0, len(points) - 1, min(limit, len(points))).astype(int)]
-    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    mean = np.mean([mouth_mask(size, identity, lm[3:5]) for lm in picked], axis=0)
+    mean = crop_space_masks(size, picked).mean(axis=0)
     return ((mean + mean[:, ::-1]) / 2).astype(np.float32)
+
+
+def crop_space_masks(size: int, crop_landmarks: np.ndarray, window: bool = False) -> np.ndarray:
+    """Feathered mouth masks (N, size, size) from landmarks already in crop coordinates (a crop cache's);
+    ``window``: the outer limits of adaptive edits instead."""
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    make = edit_window if window else mouth_mask
+    return np.stack([make(size, identity, lm[3:5]) for lm in np.asarray(crop_landmarks, np.float64)])

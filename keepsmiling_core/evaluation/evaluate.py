@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keepsmiling_core.editing.mask import edit_window, mouth_mask, skin_weight
+from keepsmiling_core.editing.mask import crop_space_masks, skin_weight
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.evaluation.metrics import kid, psnr, skin_delta_e, ssim
 
@@ -88,12 +88,9 @@ def _finite(value):
 def crop_masks(cache, window: bool = False) -> np.ndarray:
     """Feathered mouth masks (N, S, S) for dataset crops, from the crop-space landmarks the cache keeps
     (``window``: the outer limits of adaptive edits instead)."""
-    size = cache.size
     if cache.landmarks is None:
         raise KeepSmilingError(f"The crop cache {cache.path} has no landmarks; rebuild it with keepsmiling prepare.")
-    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    make = edit_window if window else mouth_mask
-    return np.stack([make(size, identity, lm[3:5]) for lm in np.asarray(cache.landmarks, np.float64)])
+    return crop_space_masks(cache.size, cache.landmarks, window)
 
 
 def _pick(smiling: np.ndarray, label: bool, limit: int | None, seed: int = 0) -> np.ndarray:

@@ -58,9 +58,9 @@ def _average_last(run: Path, model: LoadedModel, count: int) -> list[int]:
     checkpoints = list_checkpoints(run)
     if len(checkpoints) < count:
         raise CheckpointError(f"{run} keeps {len(checkpoints)} checkpoint(s); cannot average the last {count}.")
-    snapshots = [load_model(path, device="cpu") for path in checkpoints[-count:]]
-    if snapshots[-1].step != model.step:
+    if checkpoints[-1].resolve() != model.path.resolve():
         raise CheckpointError(f"{run}: its latest checkpoint is not the newest one in {run / 'checkpoints'}.")
+    snapshots = [load_model(path, device="cpu") for path in checkpoints[-count:-1]] + [model]
     for name, net in model.nets.items():
         states = [snap.nets[name].state_dict() for snap in snapshots]
         averaged = {key: torch.stack([s[key].float() for s in states]).mean(0).to(value.dtype)

@@ -141,17 +141,19 @@ class Recipe(ABC):
         return 0
 
 
-def critic_outputs(D: nn.Module, x: torch.Tensor, cls_view: Callable[[torch.Tensor], torch.Tensor] | None = None
-                   ) -> tuple[torch.Tensor, torch.Tensor | None]:
+def critic_outputs(D: nn.Module, x: torch.Tensor, cls_view: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                   cls_input: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(real/fake logits, smile logits or None) of a critic with or without a smile head.
 
-    With ``cls_view`` (see ``pooled_view``) the smile head judges that view of ``x`` instead of ``x``."""
+    The smile head judges ``cls_input`` when given (e.g. ``Recipe.delivered``: the edit as pasted),
+    else ``x``; with ``cls_view`` (see ``pooled_view``) it judges that view of it."""
     out = D(x)
     if not isinstance(out, tuple):
         return out, None
     src, cls = out
-    if cls_view is not None:
-        cls = D(cls_view(x))[1]
+    if cls_view is not None or cls_input is not None:
+        judged = x if cls_input is None else cls_input
+        cls = D(judged if cls_view is None else cls_view(judged))[1]
     return src, cls
 
 

@@ -91,10 +91,8 @@ class ComplexGANRecipe(Recipe):
             set_requires_grad(D, False)
             with self.autocast():
                 fake, mask = self.translate(images, c_trg)
-                src, cls_logits = critic_outputs(D, fake, view)
-                if hp.judge_delivered:
-                    judged = self.delivered(images, fake - images)
-                    cls_logits = D(judged if view is None else view(judged))[1]
+                judged = self.delivered(images, fake - images) if hp.judge_delivered else None
+                src, cls_logits = critic_outputs(D, fake, view, judged)
                 rec, rec_mask = self.translate(fake, c_org)
                 g_adv = g_wasserstein(src.float())
                 g_cls = smile_loss(cls_logits.float(), c_trg)

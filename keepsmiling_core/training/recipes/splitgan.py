@@ -93,10 +93,9 @@ class SplitGANRecipe(Recipe):
                     loss_g = loss_g + hp.lambda_cycle * cycle
                     losses["cycle_l1"] = cycle.detach()
                 if edited is not None:
-                    src, cls = critic_outputs(D, edited, cls_view)
-                    if hp.judge_delivered:  # the editor pastes x + (De(z + shift) - De(z)), toned and masked
-                        judged = self.delivered(images, edited - recon)
-                        cls = D(judged if cls_view is None else cls_view(judged))[1]
+                    # The editor pastes x + (De(z + shift) - De(z)), toned and masked.
+                    judged = self.delivered(images, edited - recon) if hp.judge_delivered else None
+                    src, cls = critic_outputs(D, edited, cls_view, judged)
                     edit_adv = g_nonsaturating(src.float())
                     # softplus(m − signed logit) is the BCE for m = 0; a margin keeps pulling after the
                     # critic's head is just barely convinced, so α = 1 draws a clear smile, not a hint.
