@@ -13,8 +13,9 @@ WRITABLE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("photos", nargs="+", metavar="PHOTO", help="photos to edit")
-    parser.add_argument("--model", default=None, metavar="RUN_DIR",
-                        help="SplitGAN or ComplexGAN run/checkpoint folder (default: the shipped SplitGAN)")
+    parser.add_argument("--model", default=None, metavar="MODEL_DIR",
+                        help="edit model folder: a SplitGAN or ComplexGAN run/checkpoint, or a landmark-warp "
+                             "folder (default: the shipped landmark warp, resources/models/warp)")
     parser.add_argument("--alpha", type=float, default=1.0,
                         help="smile strength: 1 = a typical smile, 0 = unchanged, negative removes a smile (-2..3)")
     parser.add_argument("--faces", default=None, metavar="0,2",
@@ -79,16 +80,16 @@ def edit_photo(editor, path: Path, out_dir: Path, alpha: float, faces: list[int]
 
 
 def run(args: argparse.Namespace) -> int:
-    from keepsmiling_core.editing.editor import EditOptions, Editor, default_model_path
+    from keepsmiling_core.editing.backends import open_editor
+    from keepsmiling_core.editing.editor import EditOptions
 
     faces = _parse_faces(args.faces)
     if not -2.0 <= args.alpha <= 3.0:
         raise KeepSmilingError(f"--alpha {args.alpha} is outside the supported range -2 to 3.")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = Path(args.model) if args.model else default_model_path("splitgan")
     options = EditOptions(colour_match=not args.no_colour_match, blend=args.blend)
-    editor = Editor(model, device=args.device, options=options)
+    editor = open_editor(args.model, device=args.device, options=options)
     failures = 0
     for name in args.photos:
         path = Path(name)

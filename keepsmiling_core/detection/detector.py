@@ -89,6 +89,7 @@ def detect_faces(
                 landmarks=five_points_from_68(points),
                 mouth=mouth_points_from_68(points),
                 score=float(score),
+                points=points.astype(np.float32),
             )
         )
     faces.sort(key=lambda face: (face.box[0] + face.box[2], face.box[1] + face.box[3]))

@@ -32,6 +32,8 @@ class Face:
     landmarks: np.ndarray  # (5, 2) float32, dataset order
     mouth: np.ndarray | None  # (20, 2) float32: dlib points 48..67, outer lip then inner
     score: float
+    points: np.ndarray | None = None  # (68, 2) float32: all of dlib's points (jaw, brows, nose, eyes,
+                                      # mouth), the shape the landmark warp moves; None for datasets
 
     @property
     def inter_ocular(self) -> float:
@@ -45,17 +47,20 @@ class Face:
             "landmarks": _points_json(self.landmarks),
             "mouth": None if self.mouth is None else _points_json(self.mouth),
             "score": round(float(self.score), 4),
+            "points": None if self.points is None else _points_json(self.points),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Face:
         """Inverse of ``to_json``, so front ends can cache detections."""
         mouth = data.get("mouth")
+        points = data.get("points")
         return cls(
             box=tuple(float(v) for v in data["box"]),
             landmarks=np.asarray(data["landmarks"], dtype=np.float32).reshape(5, 2),
             mouth=None if mouth is None else np.asarray(mouth, dtype=np.float32).reshape(20, 2),
             score=float(data.get("score", 0.0)),
+            points=None if points is None else np.asarray(points, dtype=np.float32).reshape(68, 2),
         )
 
 

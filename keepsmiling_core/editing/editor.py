@@ -33,6 +33,7 @@ from keepsmiling_core.data.crops import (
     invert_matrix,
     paste_back,
 )
+from keepsmiling_core.editing.checks import MIN_MOUTH_PX, check_face
 from keepsmiling_core.editing.colour import (
     RERENDER_MOUTH_WEIGHT,
     ColourReference,
@@ -73,7 +74,6 @@ def _one_cpu_thread(device: torch.device):
             if _THREADS_USERS[0] == 0:
                 torch.set_num_threads(_THREADS_USERS[1])
 BLENDS = ("alpha", "poisson")
-MIN_MOUTH_PX = 24.0
 
 
 @dataclass
@@ -130,41 +130,6 @@ def default_model_path(kind: str = "splitgan", must_exist: bool = True) -> Path:
             f"No shipped {kind} model is installed ({path} is missing). Train one with "
             f"'keepsmiling train --setup {kind} ...' and pass its folder with --model, or pick a model folder.")
     return path
-
-
-def check_face(face: object, photo_shape: tuple[int, ...], min_mouth_px: float = MIN_MOUTH_PX) -> None:
-    """Raise EditError when the face's geometry does not allow a believable mouth edit."""
-    landmarks = getattr(face, "landmarks", None)
-    if landmarks is None or np.asarray(landmarks).shape != (5, 2) or not np.all(np.isfinite(landmarks)):
-        raise EditError("This face has no usable mouth corners (landmarks missing), so it cannot be edited.")
-    pts = np.asarray(landmarks, np.float64)
-    left_eye, right_eye, nose, left_mouth, right_mouth = pts
-    mouth_w = float(np.linalg.norm(right_mouth - left_mouth))
-    if mouth_w < min_mouth_px:
-        raise EditError(f"This face is too small to edit: its mouth is {mouth_w:.0f} px wide, at least "
-                        f"{min_mouth_px:.0f} px are needed. Use a larger photo or zoom in.")
-    height, width = photo_shape[:2]
-    centre = (left_mouth + right_mouth) / 2
-    if not (0 <= centre[0] < width and 0 <= centre[1] < height):
-        raise EditError(f"This face's mouth ({centre[0]:.0f}, {centre[1]:.0f}) lies outside the "
-                        f"{width}x{height} photo; it cannot be edited.")
-    eye_vec = right_eye - left_eye
-    interocular = float(np.linalg.norm(eye_vec))
-    if interocular < 1e-3:
-        raise EditError("This face looks like a profile (the eyes coincide); only faces turned towards the "
-                        "camera can be edited.")
-    axis = eye_vec / interocular
-    # Position of the nose and of the mouth centre along the eye line: 0 = left eye, 1 = right eye.
-    nose_t = float(np.dot(nose - left_eye, axis)) / interocular
-    mouth_t = float(np.dot((left_mouth + right_mouth) / 2 - left_eye, axis)) / interocular
-    corners_along = float(np.dot(right_mouth - left_mouth, axis))
-    eye_mouth = float(np.linalg.norm((left_mouth + right_mouth) / 2 - (left_eye + right_eye) / 2))
-    if not (-0.15 <= nose_t <= 1.15 and -0.15 <= mouth_t <= 1.15) or interocular < 0.35 * eye_mouth:
-        raise EditError("This face is turned too far to the side (profile); only faces looking roughly "
-                        "towards the camera can be edited.")
-    if corners_along <= 0.2 * mouth_w:
-        raise EditError("This face's mouth corners are implausible (crossed or vertical relative to the eyes); "
-                        "it cannot be edited.")
 
 
 def model_crop_config(model) -> CropConfig:

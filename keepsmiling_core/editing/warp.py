@@ -1,0 +1,300 @@
+"""The landmark warp: a smile made by moving the photo's own pixels, at the photo's full resolution.
+
+A smile is first a change of shape — corners pulled up and out, lips stretched, cheeks lifted. This
+editor moves dlib's mouth points by the measured smile displacement (``smile_shape``), lifts two cheek
+anchors with the corners, keeps eyes, brows, nose and jaw fixed, and interpolates a smooth displacement
+field between them with a thin-plate spline. The photo region is then resampled (``cv2.remap``, bicubic)
+through the inverse of that field, so every pore and hair stays as sharp as in the photo and no colour is
+invented: nothing can stain, blob or blur. It needs no network, edits mouths down to ~8 px, and is the
+baseline every network edit is measured against.
+
+The field is computed once per face on a coarse grid (it is smooth) and scaled by the strength α on
+every slider move; α = 0 returns the photo exactly. A smooth window brings the field to exactly zero at
+the border of the face's region, so every pixel outside that region is byte-identical to the input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from keepsmiling_core.editing.checks import check_face
+from keepsmiling_core.editing.smile_shape import EyeFrame, SmileShape, load_smile_shape
+from keepsmiling_core.errors import EditError
+
+JAW = range(0, 17)
+BROWS = range(17, 27)
+NOSE = range(27, 36)
+EYES = range(36, 48)
+MOUTH = range(48, 68)
+UPPER_INNER, LOWER_INNER = (61, 62, 63), (67, 66, 65)   # facing pairs of the inner lip line
+GRID_NODES = 48          # coarse field resolution along the region's longer side
+MIN_JACOBIAN = 0.3       # the warp may squeeze an area to 30 % of its size (or stretch it 1/0.3), never fold it
+MIN_WARP_MOUTH_PX = 8.0  # below this the 68 points themselves are unreliable
+
+
+@dataclass
+class WarpOptions:
+    """How the measured displacement becomes a field; the defaults are what the app uses."""
+
+    closed_lips: bool = True     # the inner lip line moves as one, so the mouth does not open (no teeth to invent)
+    cheek_lift: float = 0.5      # cheek anchors follow this share of their mouth corner's displacement
+    region_margin: float = 0.25  # region border beyond the face's outer points, in inter-ocular units
+    max_move: float = 0.35       # any point's move at the strongest α, in inter-ocular units (a safety cap)
+    min_mouth_px: float = MIN_WARP_MOUTH_PX
+    alpha_range: tuple[float, float] = (-2.0, 3.0)
+
+
+@dataclass
+class PreparedWarp:
+    """One face, ready for any α: its region, the field at α = 1 on a coarse grid, the photo's pixels."""
+
+    face: object
+    face_index: int
+    region: tuple[int, int, int, int]   # x0, y0, x1, y1 of the pixels that may differ
+    base: np.ndarray                    # the photo's pixels in ``region`` before the edit
+    field: np.ndarray                   # (gh, gw, 2) float32 displacement at α = 1, photo pixels, on the nodes
+    step: int                           # node spacing in pixels
+    window: np.ndarray                  # (H, W) float32: 1 where the field acts fully, 0 where the photo stays
+    alpha_limits: tuple[float, float] = (-2.0, 3.0)   # strengths this face can take without a fold
+    grid: np.ndarray = field(repr=False, default=None)  # (H, W, 2) float32 pixel coordinates of the region
+
+
+def closed_lip_displacement(displacement: np.ndarray) -> np.ndarray:
+    """The measured smile move, with the inner lip line kept closed.
+
+    Smiling faces in the data often show teeth, so the inner lips part on average; a warp cannot show
+    teeth that are not in the photo, only stretch the lips into a grey gap. Each facing pair of inner
+    points therefore takes the mean of the two moves (the pair moves together and the gap stays)."""
+    moved = np.array(displacement, np.float64, copy=True)
+    for upper, lower in zip(UPPER_INNER, LOWER_INNER, strict=True):
+        mean = (moved[upper] + moved[lower]) / 2
+        moved[upper] = moved[lower] = mean
+    for corner in (60, 64):   # inner corners sit on the outer ones
+        moved[corner] = moved[48 if corner == 60 else 54]
+    # The lower lip follows the upper lip's vertical move at the centre, so a closed mouth stays closed.
+    return moved
+
+
+def control_points(points: np.ndarray, shape: SmileShape, options: WarpOptions) -> tuple[np.ndarray, np.ndarray]:
+    """(sources, moves) in photo pixels: the mouth moved, two cheek anchors lifted, the rest fixed."""
+    points = np.asarray(points, np.float64)
+    frame = EyeFrame.of(points)
+    move = shape.displacement
+    if options.closed_lips:
+        move = closed_lip_displacement(move)
+    moves = np.zeros_like(points)
+    moves[list(MOUTH)] = frame.vectors_to_photo(move[list(MOUTH)])
+    cheeks = np.stack([(points[48] + points[2] + points[31]) / 3, (points[54] + points[14] + points[35]) / 3])
+    cheek_moves = options.cheek_lift * moves[[48, 54]]
+    anchors = [i for i in range(68) if i not in MOUTH]
+    sources = np.concatenate([points[anchors], points[list(MOUTH)], cheeks])
+    values = np.concatenate([moves[anchors], moves[list(MOUTH)], cheek_moves])
+    return sources, values
+
+
+def thin_plate_field(sources: np.ndarray, values: np.ndarray, at: np.ndarray, stiffness: float = 1e-3) -> np.ndarray:
+    """Thin-plate spline through ``values`` at ``sources`` (N, 2), evaluated at ``at`` (M, 2).
+
+    Coordinates are normalised by their spread first, so the small regulariser means the same for a
+    20 px face and a 2,000 px one."""
+    centre = sources.mean(axis=0)
+    spread = float(np.abs(sources - centre).max()) or 1.0
+    src = (sources - centre) / spread
+    pts = (np.asarray(at, np.float64) - centre) / spread
+
+    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        r2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+        return np.where(r2 > 0, 0.5 * r2 * np.log(np.maximum(r2, 1e-300)), 0.0)
+
+    n = len(src)
+    system = np.zeros((n + 3, n + 3))
+    system[:n, :n] = kernel(src, src) + stiffness * np.eye(n)
+    system[:n, n] = 1
+    system[:n, n + 1:] = src
+    system[n, :n] = 1
+    system[n + 1:, :n] = src.T
+    rhs = np.zeros((n + 3, 2))
+    rhs[:n] = values
+    coef = np.linalg.solve(system, rhs)
+    return kernel(pts, src) @ coef[:n] + coef[n] + pts @ coef[n + 1:]
+
+
+def map_jacobian(coords: np.ndarray) -> np.ndarray:
+    """Determinant of the output -> source map's Jacobian at each pixel (1 = no change of area)."""
+    c = coords.astype(np.float64)
+    dx, dy = np.diff(c, axis=1)[:-1], np.diff(c, axis=0)[:, :-1]
+    return dx[..., 0] * dy[..., 1] - dy[..., 0] * dx[..., 1]
+
+
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+class WarpEditor:
+    """Smile edits by a landmark-driven warp of the photo (no network); the same surface as ``Editor``."""
+
+    setup = "warp"
+
+    def __init__(self, model: str | Path | SmileShape | None = None, device=None,
+                 options: WarpOptions | None = None) -> None:
+        if isinstance(model, SmileShape):
+            self.shape = model
+            self.path = None
+        else:
+            from keepsmiling_core.paths import shipped_models_dir
+
+            self.path = Path(model) if model is not None else shipped_models_dir() / "warp"
+            self.shape = load_smile_shape(self.path)
+        self.options = options or WarpOptions()
+
+    # ---------------------------------------------------------------- per face, once
+    def prepare(self, photo: np.ndarray, face, face_index: int = 0) -> PreparedWarp:
+        points = getattr(face, "points", None)
+        if points is None or np.asarray(points).shape != (68, 2) or not np.all(np.isfinite(points)):
+            raise EditError("The landmark warp needs all 68 face points, which this face lacks "
+                            "(detect the face again with this version of KeepSmiling).")
+        check_face(face, photo.shape, self.options.min_mouth_px)
+        points = np.asarray(points, np.float64)
+        frame = EyeFrame.of(points)
+        sources, moves = control_points(points, self.shape, self.options)
+        top = max(self.options.alpha_range, key=abs)
+        largest = float(np.linalg.norm(moves, axis=1).max()) * abs(top) / frame.scale
+        if largest > self.options.max_move:   # an absurd shape file must not tear the face
+            moves *= self.options.max_move / largest
+        region, inner = self._region(points, frame, photo.shape)
+        x0, y0, x1, y1 = region
+        width, height = x1 - x0, y1 - y0
+        step = max(1, math.ceil(max(width, height) / GRID_NODES))
+        gw, gh = math.ceil(width / step), math.ceil(height / step)
+        nodes_x = (np.arange(gw) + 0.5) * step - 0.5 + x0
+        nodes_y = (np.arange(gh) + 0.5) * step - 0.5 + y0
+        nodes = np.stack(np.meshgrid(nodes_x, nodes_y), axis=-1).reshape(-1, 2)
+        # Fixed anchors on the region's border pin the spline there; the window makes it exactly zero.
+        border = _border_points(region, 8)
+        field_values = thin_plate_field(np.concatenate([sources, border]),
+                                        np.concatenate([moves, np.zeros_like(border)]), nodes)
+        node_window = self._window(nodes, region, inner)
+        coarse = (field_values * node_window[:, None]).reshape(gh, gw, 2).astype(np.float32)
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        grid = np.dstack([xs, ys])
+        window = self._window(np.dstack([xs + x0, ys + y0]).reshape(-1, 2), region, inner).reshape(height, width)
+        prepared = PreparedWarp(face=face, face_index=face_index, region=region,
+                                base=photo[y0:y1, x0:x1].copy(), field=coarse, step=step,
+                                window=window.astype(np.float32), grid=grid)
+        prepared.alpha_limits = self._fold_free_limits(prepared)
+        return prepared
+
+    def _fold_free_limits(self, prepared: PreparedWarp) -> tuple[float, float]:
+        """The strengths, within the options' range, at which no area of the face is squeezed or
+        stretched beyond ``MIN_JACOBIAN`` (or its inverse); past them the slider saturates rather
+        than fold the lips. Bisection on the map that ``render`` uses, so the guarantee is exact."""
+        def fine(alpha: float) -> bool:
+            det = map_jacobian(self.inverse_map(prepared, alpha))
+            return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN)
+
+        limits = []
+        for end in self.options.alpha_range:
+            if fine(end):
+                limits.append(float(end))
+                continue
+            good, bad = 0.0, float(end)
+            for _ in range(7):
+                middle = (good + bad) / 2
+                good, bad = (middle, bad) if fine(middle) else (good, middle)
+            limits.append(good)
+        return limits[0], limits[1]
+
+    def _region(self, points: np.ndarray, frame: EyeFrame, photo_shape) -> tuple[tuple[int, int, int, int], tuple]:
+        """The photo box the warp may touch (jaw, nose and mouth plus a margin) and its inner box."""
+        outline = points[list(range(1, 16)) + list(range(29, 36)) + list(MOUTH)]
+        margin = self.options.region_margin * frame.scale
+        lo, hi = outline.min(axis=0), outline.max(axis=0)
+        height, width = photo_shape[:2]
+        x0, y0 = max(0, int(math.floor(lo[0] - margin))), max(0, int(math.floor(lo[1] - margin)))
+        x1, y1 = min(width, int(math.ceil(hi[0] + margin)) + 1), min(height, int(math.ceil(hi[1] + margin)) + 1)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            raise EditError("This face's mouth lies outside the photo; it cannot be edited.")
+        return (x0, y0, x1, y1), (lo, hi, margin)
+
+    @staticmethod
+    def _window(at: np.ndarray, region: tuple[int, int, int, int], inner: tuple) -> np.ndarray:
+        """1 inside the face's outline, falling smoothly to exactly 0 on the region's border."""
+        x0, y0, x1, y1 = region
+        lo, hi, margin = inner
+        ramp = max(margin, 1.0)
+        # Distance inside the region's border and inside the outline's box, whichever is tighter.
+        to_edge = np.minimum.reduce([at[:, 0] - x0, (x1 - 1) - at[:, 0], at[:, 1] - y0, (y1 - 1) - at[:, 1]])
+        outside_box = np.maximum.reduce([lo[0] - at[:, 0], at[:, 0] - hi[0], lo[1] - at[:, 1], at[:, 1] - hi[1],
+                                         np.zeros(len(at))])
+        return _smoothstep(np.minimum(to_edge / ramp, 1.0 - outside_box / ramp))
+
+    # ---------------------------------------------------------------- per α
+    def inverse_map(self, prepared: PreparedWarp, alpha: float) -> np.ndarray:
+        """(H, W, 2) float32 source coordinates (region pixels) of each output pixel at strength α.
+
+        The field moves source points forward (y = x + α·u(x)); sampling needs the inverse, found by
+        three fixed-point steps x ← y − α·u(x) on the coarse nodes, then interpolated to every pixel."""
+        step, coarse = prepared.step, prepared.field
+        gh, gw = coarse.shape[:2]
+        node_x = (np.arange(gw, dtype=np.float32) + 0.5) * step - 0.5
+        node_y = (np.arange(gh, dtype=np.float32) + 0.5) * step - 0.5
+        ny, nx = np.meshgrid(node_y, node_x, indexing="ij")
+        sx, sy = nx.copy(), ny.copy()
+        for _ in range(3):
+            u = cv2.remap(coarse, (sx + 0.5) / step - 0.5, (sy + 0.5) / step - 0.5, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+            sx, sy = nx - alpha * u[..., 0], ny - alpha * u[..., 1]
+        back = np.dstack([sx - nx, sy - ny]).astype(np.float32)
+        height, width = prepared.base.shape[:2]
+        full = cv2.resize(back, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
+        full *= prepared.window[..., None]
+        return prepared.grid + full
+
+    def render(self, prepared: PreparedWarp, alpha: float, base: np.ndarray | None = None) -> np.ndarray:
+        """The region with the face warped at α (``base``: the region's current pixels, default the photo's)."""
+        base = prepared.base if base is None else base
+        alpha = float(np.clip(alpha, *prepared.alpha_limits))
+        if alpha == 0.0:
+            return base.copy()
+        coords = self.inverse_map(prepared, alpha)
+        out = cv2.remap(base, coords[..., 0], coords[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        untouched = prepared.window <= 0
+        out[untouched] = base[untouched]
+        return out
+
+    def region_mask(self, prepared: PreparedWarp) -> np.ndarray:
+        """Where in ``prepared.region`` the warp may move pixels (float32, 0 = untouched)."""
+        return prepared.window
+
+    # ---------------------------------------------------------------- whole photos
+    def smile(self, photo: np.ndarray, face, alpha: float, face_index: int = 0):
+        from keepsmiling_core.editing.editor import EditResult
+
+        prepared = self.prepare(photo, face, face_index)
+        image = photo.copy()
+        x0, y0, x1, y1 = prepared.region
+        image[y0:y1, x0:x1] = self.render(prepared, alpha)
+        return EditResult(image=image, face_index=face_index, alpha=float(alpha), region=prepared.region,
+                          mask=prepared.window)
+
+    def apply_all(self, photo: np.ndarray, prepared_faces_and_alphas) -> np.ndarray:
+        out = photo.copy()
+        for prepared, alpha in prepared_faces_and_alphas:
+            x0, y0, x1, y1 = prepared.region
+            out[y0:y1, x0:x1] = self.render(prepared, alpha, base=out[y0:y1, x0:x1])
+        return out
+
+
+def _border_points(region: tuple[int, int, int, int], per_side: int) -> np.ndarray:
+    x0, y0, x1, y1 = region
+    t = np.linspace(0.0, 1.0, per_side, endpoint=False)
+    xs, ys = x0 + t * (x1 - 1 - x0), y0 + t * (y1 - 1 - y0)
+    return np.concatenate([np.stack([xs, np.full_like(xs, y0)], 1), np.stack([np.full_like(ys, x1 - 1), ys], 1),
+                           np.stack([xs[::-1] + (x1 - 1 - x0) / per_side, np.full_like(xs, y1 - 1)], 1),
+                           np.stack([np.full_like(ys, x0), ys[::-1] + (y1 - 1 - y0) / per_side], 1)])
