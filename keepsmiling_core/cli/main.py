@@ -23,6 +23,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("smile", "smile", "make the faces in photos smile with a trained model"),
     ("train-classifier", "train_classifier", "train the smile classifier used for evaluation"),
     ("evaluate", "evaluate", "measure edit success, reconstruction, colour shift and KID"),
+    ("evaluate-photos", "evaluate_photos", "judge finished whole photos: success, detectability, sharpness, stains"),
     ("fit-shape", "fit_shape", "measure the smile shape (68-point displacement) used by the landmark warp"),
     ("export", "export", "package a training run as a compact (fp16) model folder"),
 ]
