@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from platformdirs import user_cache_dir as _platform_cache_dir
 from platformdirs import user_data_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,22 @@ def samples_dir() -> Path:
 def user_dir() -> Path:
     """Per-user folder for training runs and caches made from the GUI."""
     path = Path(os.environ.get("KEEPSMILING_HOME", user_data_dir("KeepSmiling", "KeepSmiling")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def user_cache_dir() -> Path:
+    """Per-user folder for caches that can be rebuilt at any time (face detections of evaluation photos).
+
+    ``KEEPSMILING_CACHE`` overrides it; under ``KEEPSMILING_HOME`` (tests, portable installs) it is
+    ``HOME/cache`` so nothing leaks into the real user's cache.
+    """
+    if "KEEPSMILING_CACHE" in os.environ:
+        path = Path(os.environ["KEEPSMILING_CACHE"])
+    elif "KEEPSMILING_HOME" in os.environ:
+        path = Path(os.environ["KEEPSMILING_HOME"]) / "cache"
+    else:
+        path = Path(_platform_cache_dir("KeepSmiling", "KeepSmiling"))
     path.mkdir(parents=True, exist_ok=True)
     return path
 

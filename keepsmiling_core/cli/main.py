@@ -22,6 +22,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("latent", "latent", "compute a SplitGAN run's smile direction in latent space"),
     ("smile", "smile", "make the faces in photos smile with a trained model"),
     ("train-classifier", "train_classifier", "train the smile classifier used for evaluation"),
+    ("train-judge", "train_judge", "train the face-level smile judge that evaluates finished photos"),
     ("evaluate", "evaluate", "measure edit success, reconstruction, colour shift and KID"),
     ("evaluate-photos", "evaluate_photos", "judge finished whole photos: success, detectability, sharpness, stains"),
     ("fit-shape", "fit_shape", "measure the smile shape (68-point displacement) used by the landmark warp"),

@@ -12,6 +12,10 @@ from typing import Any
 from torch import nn
 
 SETUPS = ("simplegan", "complexgan", "splitgan")
+# Networks that measure rather than edit, built by the same registry so the one checkpoint format serves
+# them: "classifier" judges mouth crops (training losses, crop-level evaluation); "judge" judges the
+# aligned whole face of a finished photo (evaluation/face_judge.py). Both are a SmileClassifier.
+JUDGE_SETUPS = ("classifier", "judge")
 PRESETS = ("default", "original")
 
 # Architecture knobs per (setup, preset). "original" reproduces §4–§6 of original-setups.md;
@@ -54,7 +58,7 @@ def stored_architecture(setup: str, preset: str, stored: dict[str, Any]) -> dict
 def architecture(setup: str, preset: str = "default", **overrides: Any) -> dict[str, Any]:
     """The resolved architecture knobs (preset values updated by ``overrides``), as stored in checkpoints."""
     setup, preset = check_setup(setup, preset)
-    if setup == "classifier":
+    if setup in JUDGE_SETUPS:
         return dict(overrides)
     arch = dict(ARCHITECTURES[setup][preset])
     unknown = set(overrides) - set(arch)
@@ -65,7 +69,7 @@ def architecture(setup: str, preset: str = "default", **overrides: Any) -> dict[
 
 
 def check_setup(setup: str, preset: str) -> tuple[str, str]:
-    if setup not in SETUPS and setup != "classifier":
+    if setup not in SETUPS and setup not in JUDGE_SETUPS:
         raise ValueError(f"unknown setup {setup!r}; choose one of {', '.join(SETUPS)}")
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
@@ -74,12 +78,12 @@ def check_setup(setup: str, preset: str) -> tuple[str, str]:
 
 def build_setup(setup: str, preset: str = "default", size: int = 64, **overrides: Any) -> dict[str, nn.Module]:
     """Fresh networks of a setup: simplegan/complexgan -> generator + discriminator,
-    splitgan -> encoder + decoder + discriminator, classifier -> classifier."""
+    splitgan -> encoder + decoder + discriminator, classifier -> classifier, judge -> judge."""
     arch = architecture(setup, preset, **overrides)
-    if setup == "classifier":
+    if setup in JUDGE_SETUPS:
         from .classifier import SmileClassifier  # owned by the editing part; imported only when asked for
 
-        return {"classifier": SmileClassifier(size, **arch)}
+        return {setup: SmileClassifier(size, **arch)}
     if setup == "simplegan":
         from .discriminators import DCGANDiscriminator, PatchDiscriminator
         from .simplegan import DCGANGenerator
