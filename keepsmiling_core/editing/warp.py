@@ -16,7 +16,7 @@ the border of the face's region, so every pixel outside that region is byte-iden
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -35,6 +35,7 @@ UPPER_INNER, LOWER_INNER = (61, 62, 63), (67, 66, 65)   # facing pairs of the in
 GRID_NODES = 48          # coarse field resolution along the region's longer side
 MIN_JACOBIAN = 0.3       # the warp may squeeze an area to 30 % of its size (or stretch it 1/0.3), never fold it
 MIN_WARP_MOUTH_PX = 8.0  # below this the 68 points themselves are unreliable
+TEXTURE_FILE = "texture.json"
 
 
 @dataclass
@@ -61,6 +62,10 @@ class PreparedWarp:
     step: int                           # node spacing in pixels
     window: np.ndarray                  # (H, W) float32: 1 where the field acts fully, 0 where the photo stays
     alpha_limits: tuple[float, float] = (-2.0, 3.0)   # strengths this face can take without a fold
+    open_field: np.ndarray | None = None    # like ``field``, lips parting, for α > 0 when teeth are drawn
+    gap: tuple | None = None                # inner-lip points (8, 2) in region pixels, their closed-lip move
+                                            # and their parting (the opening) at α = 1
+    texture: object | None = None           # the texture network's prepared face (what the gap shows)
     grid: np.ndarray = field(repr=False, default=None)  # (H, W, 2) float32 pixel coordinates of the region
 
 
@@ -142,7 +147,10 @@ class WarpEditor:
     setup = "warp"
 
     def __init__(self, model: str | Path | SmileShape | None = None, device=None,
-                 options: WarpOptions | None = None) -> None:
+                 options: WarpOptions | None = None, texture=None) -> None:
+        """``texture``: a network ``Editor`` that draws what the parted lips reveal (teeth); a model
+        folder's ``texture.json`` (``{"network": "../splitgan"}``) names one too. Without it the warp
+        keeps the lips closed and invents nothing."""
         if isinstance(model, SmileShape):
             self.shape = model
             self.path = None
@@ -151,6 +159,9 @@ class WarpEditor:
 
             self.path = Path(model) if model is not None else shipped_models_dir() / "warp"
             self.shape = load_smile_shape(self.path)
+            if texture is None and (self.path / TEXTURE_FILE).is_file():
+                texture = _texture_editor(self.path, device)
+        self.texture = texture
         self.options = options or WarpOptions()
 
     # ---------------------------------------------------------------- per face, once
@@ -162,11 +173,6 @@ class WarpEditor:
         check_face(face, photo.shape, self.options.min_mouth_px)
         points = np.asarray(points, np.float64)
         frame = EyeFrame.of(points)
-        sources, moves = control_points(points, self.shape, self.options)
-        top = max(self.options.alpha_range, key=abs)
-        largest = float(np.linalg.norm(moves, axis=1).max()) * abs(top) / frame.scale
-        if largest > self.options.max_move:   # an absurd shape file must not tear the face
-            moves *= self.options.max_move / largest
         region, inner = self._region(points, frame, photo.shape)
         x0, y0, x1, y1 = region
         width, height = x1 - x0, y1 - y0
@@ -175,18 +181,37 @@ class WarpEditor:
         nodes_x = (np.arange(gw) + 0.5) * step - 0.5 + x0
         nodes_y = (np.arange(gh) + 0.5) * step - 0.5 + y0
         nodes = np.stack(np.meshgrid(nodes_x, nodes_y), axis=-1).reshape(-1, 2)
-        # Fixed anchors on the region's border pin the spline there; the window makes it exactly zero.
-        border = _border_points(region, 8)
-        field_values = thin_plate_field(np.concatenate([sources, border]),
-                                        np.concatenate([moves, np.zeros_like(border)]), nodes)
-        node_window = self._window(nodes, region, inner)
-        coarse = (field_values * node_window[:, None]).reshape(gh, gw, 2).astype(np.float32)
+        node_window = self._window(nodes, region, inner)[:, None]
+
+        def coarse_field(closed: bool) -> tuple[np.ndarray, np.ndarray]:
+            options = replace(self.options, closed_lips=closed)
+            sources, moves = control_points(points, self.shape, options)
+            largest = float(np.linalg.norm(moves, axis=1).max()) * max(map(abs, options.alpha_range)) / frame.scale
+            if largest > options.max_move:   # an absurd shape file must not tear the face
+                moves *= options.max_move / largest
+            # Fixed anchors on the region's border pin the spline there; the window makes it exactly zero.
+            border = _border_points(region, 8)
+            values = thin_plate_field(np.concatenate([sources, border]),
+                                      np.concatenate([moves, np.zeros_like(border)]), nodes)
+            return (values * node_window).reshape(gh, gw, 2).astype(np.float32), moves[-22:-2]
+
+        coarse, _ = coarse_field(self.options.closed_lips)
         ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
         grid = np.dstack([xs, ys])
         window = self._window(np.dstack([xs + x0, ys + y0]).reshape(-1, 2), region, inner).reshape(height, width)
         prepared = PreparedWarp(face=face, face_index=face_index, region=region,
                                 base=photo[y0:y1, x0:x1].copy(), field=coarse, step=step,
                                 window=window.astype(np.float32), grid=grid)
+        if self.texture is not None:
+            try:
+                prepared.texture = self.texture.prepare(photo, face, face_index)
+            except EditError:
+                prepared.texture = None   # too small for the network: a closed-lip smile, no teeth
+            if prepared.texture is not None:
+                prepared.open_field, open_moves = coarse_field(False)
+                _, closed_moves = coarse_field(True)
+                inner_points = points[60:68] - (x0, y0)
+                prepared.gap = (inner_points, closed_moves[12:], open_moves[12:] - closed_moves[12:])
         prepared.alpha_limits = self._fold_free_limits(prepared)
         return prepared
 
@@ -240,7 +265,8 @@ class WarpEditor:
 
         The field moves source points forward (y = x + α·u(x)); sampling needs the inverse, found by
         three fixed-point steps x ← y − α·u(x) on the coarse nodes, then interpolated to every pixel."""
-        step, coarse = prepared.step, prepared.field
+        step = prepared.step
+        coarse = prepared.open_field if alpha > 0 and prepared.open_field is not None else prepared.field
         gh, gw = coarse.shape[:2]
         node_x = (np.arange(gw, dtype=np.float32) + 0.5) * step - 0.5
         node_y = (np.arange(gh, dtype=np.float32) + 0.5) * step - 0.5
@@ -264,9 +290,31 @@ class WarpEditor:
             return base.copy()
         coords = self.inverse_map(prepared, alpha)
         out = cv2.remap(base, coords[..., 0], coords[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        if alpha > 0 and prepared.gap is not None:
+            out = self._fill_gap(prepared, out, alpha)
         untouched = prepared.window <= 0
         out[untouched] = base[untouched]
         return out
+
+    def _fill_gap(self, prepared: PreparedWarp, warped: np.ndarray, alpha: float) -> np.ndarray:
+        """Where the lips part, show the texture network's edited mouth; everywhere else the warp.
+
+        The gap is the inner-lip polygon at α minus where the photo's own inner mouth went, so a
+        mouth that was already open keeps its own teeth."""
+        from keepsmiling_core.data.crops import warp_to_photo
+
+        inner, closed, parting = prepared.gap
+        shape = warped.shape[:2]
+        mask = _polygon_mask(inner + alpha * (closed + parting), shape) - _polygon_mask(inner + alpha * closed, shape)
+        mask = cv2.GaussianBlur(np.clip(mask, 0, 1), (0, 0), 0.6)[..., None]
+        x0, y0 = prepared.region[:2]
+        if mask.max() <= 0:
+            return warped
+        crop = self.texture.edited_crop(prepared.texture, alpha)
+        matrix = prepared.texture.crop.matrix.copy()
+        matrix[:, 2] += matrix[:, :2] @ np.array([x0, y0], np.float64)
+        drawn = warp_to_photo(crop.astype(np.float32), matrix, warped.shape[:2])
+        return np.clip(np.rint(mask * drawn + (1 - mask) * warped), 0, 255).astype(np.uint8)
 
     def region_mask(self, prepared: PreparedWarp) -> np.ndarray:
         """Where in ``prepared.region`` the warp may move pixels (float32, 0 = untouched)."""
@@ -289,6 +337,28 @@ class WarpEditor:
             x0, y0, x1, y1 = prepared.region
             out[y0:y1, x0:x1] = self.render(prepared, alpha, base=out[y0:y1, x0:x1])
         return out
+
+
+def _polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, np.float32)
+    cv2.fillPoly(mask, [np.round(points * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
+    return mask
+
+
+def _texture_editor(folder: Path, device):
+    """The network a warp folder's ``texture.json`` names (a path relative to the folder)."""
+    import json
+
+    from keepsmiling_core.editing.editor import EditOptions, Editor
+
+    try:
+        spec = json.loads((folder / TEXTURE_FILE).read_text(encoding="utf-8"))
+        network = folder / str(spec["network"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EditError(f"{folder / TEXTURE_FILE} must be JSON like {{\"network\": \"../splitgan\"}} ({exc}).") from None
+    # Colour as the network draws it (teeth are whiter than lips), matched to the face's skin; it
+    # reaches the photo only inside the parted lips.
+    return Editor(network, device=device, options=EditOptions(brightness_only=False))
 
 
 def _border_points(region: tuple[int, int, int, int], per_side: int) -> np.ndarray:

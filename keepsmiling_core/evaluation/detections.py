@@ -25,7 +25,7 @@ from keepsmiling_core.imageio import read_photo
 from keepsmiling_core.paths import user_cache_dir
 
 CACHE_FORMAT = "keepsmiling-detections"
-CACHE_VERSION = 1
+CACHE_VERSION = 2   # 2: faces carry all 68 points (the landmark warp needs them)
 CACHE_FOLDER = "detections"
 
 

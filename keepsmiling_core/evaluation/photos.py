@@ -83,7 +83,7 @@ class _Finished:
 
 def reason_key(message: str) -> str:
     """An EditError's message with its numbers removed, so refusals of one kind count together."""
-    return re.sub(r"\s+", " ", re.sub(r"[-\d.,]+( px)?", "N", message)).strip()[:120]
+    return re.sub(r"\s+", " ", re.sub(r"-?\d+(\.\d+)?", "N", message)).strip()[:120]
 
 
 def model_label(model: str) -> str:
@@ -160,8 +160,14 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
             large = crop_footprint(face.landmarks) >= LARGE_CROP_FACTOR * NETWORK_CROP
             done = _Finished(photo=photo, large=large or is_extra)
             areas = face_areas(face.points, rgb.shape) if face.points is not None else None
-            for alpha in strengths:
+            on_sheet = index in sheet_rows and areas is not None
+            for alpha in sorted(set(strengths) | (set(SHEET_STRENGTHS) if on_sheet else set())):
                 finished = editor.apply_all(rgb, [(prepared, alpha)])
+                if on_sheet and (alpha in SHEET_STRENGTHS or alpha == 0.0):
+                    x0, y0, x1, y1 = areas.box
+                    done.tiles[alpha] = finished[y0:y1, x0:x1].copy()
+                if alpha not in strengths:
+                    continue
                 done.views[alpha] = face_view(finished, face.landmarks)
                 if alpha in (0.0, DETECT_STRENGTH):
                     done.crops[alpha] = crop_mouth(finished, face.landmarks, crop_config).image
@@ -169,9 +175,6 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
                 if areas is not None:
                     done.sharpness[alpha] = sharpness_kept(rgb, finished, areas)
                     done.ring[alpha] = ring_delta_e(rgb, finished, areas)
-                if index in sheet_rows and (alpha in SHEET_STRENGTHS or alpha == 0.0) and areas is not None:
-                    x0, y0, x1, y1 = areas.box
-                    done.tiles[alpha] = finished[y0:y1, x0:x1].copy()
             results.append(done)
         report["models"][model_label(model)] = _summarise(model, results, refused, judge, strengths, config)
         sheets[model_label(model)] = [(r.photo, [r.tiles[a] for a in (0.0, *SHEET_STRENGTHS)])
