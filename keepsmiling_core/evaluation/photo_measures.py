@@ -84,9 +84,18 @@ def _cut(photo: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return photo[y0:y1, x0:x1]
 
 
+SHARPNESS_SIGMA = 1.0   # px: detail at the scale a person sees, not the Nyquist band
+
+
 def laplacian_variance(image: np.ndarray, mask: np.ndarray) -> float:
-    """High-frequency energy of the grey image inside ``mask`` (the classic focus measure)."""
+    """High-frequency energy of the grey image inside ``mask``: variance of its Laplacian of Gaussian.
+
+    The Gaussian (σ = 1 px) matters: the raw 3x3 Laplacian is dominated by the last octave, JPEG noise
+    included, which any resampling attenuates — a half-pixel shift of an untouched photo keeps only
+    0.72–0.92 of it. With σ = 1 that shift keeps 0.97–1.0 while a 2x blur keeps ~0.5 and a 4x blur
+    (a 64² crop stretched over a 256 px mouth) ~0.1–0.2, measured on GENKI photos and the samples."""
     gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = cv2.GaussianBlur(gray, (0, 0), SHARPNESS_SIGMA)
     response = cv2.Laplacian(gray, cv2.CV_32F, ksize=1)
     values = response[mask]
     return float(values.var()) if values.size > 1 else 0.0
