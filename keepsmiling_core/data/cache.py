@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keepsmiling_core.atomic import atomic_write, atomic_write_text
+from keepsmiling_core.atomic import atomic_write, atomic_write_text, ensure_folder
 from keepsmiling_core.errors import CropError, DatasetError, ImageReadError
 from keepsmiling_core.imageio import read_photo
 
@@ -178,12 +178,11 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
     smiling_arr = np.asarray(smiling, dtype=bool)
     crop_landmarks = np.stack([apply_matrix(m, r.landmarks).astype(np.float32)
                                for m, r in zip(matrices, sources, strict=True)])
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out_dir, "crop cache folder")
 
-    def write_crops(tmp: Path) -> None:
-        with tmp.open("wb") as handle:
-            np.savez(handle, images=images_arr, smiling=smiling_arr, matrices=matrices_arr,
-                     landmarks=crop_landmarks, sources=np.asarray([r.where() for r in sources]))
+    def write_crops(handle) -> None:
+        np.savez(handle, images=images_arr, smiling=smiling_arr, matrices=matrices_arr,
+                 landmarks=crop_landmarks, sources=np.asarray([r.where() for r in sources]))
 
     atomic_write(out_dir / CROPS_FILE, write_crops)
     n_smiling = int(smiling_arr.sum())

@@ -75,7 +75,11 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
+        """A saved config.json, schema-checked (``validation.check_run_config``); TrainingError when damaged."""
+        from ..errors import KeepSmilingError
+        from ..validation import check_run_config, read_json_file
+
         try:
-            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError, TypeError) as exc:
-            raise TrainingError(f"Cannot read the run's settings {path}: {exc}") from exc
+            return cls.from_json(check_run_config(read_json_file(path, "fix or delete it"), Path(path)))
+        except KeepSmilingError as exc:
+            raise TrainingError(f"Cannot read the run's settings: {exc}") from None
