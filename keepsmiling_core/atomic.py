@@ -88,10 +88,13 @@ def write_bytes_verified(path: str | os.PathLike, data: bytes) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None,
+                       overwrite: bool = True) -> Path:
     """Replace ``path`` with ``data`` in one step, after checking every byte reached the disk.
 
     ``mode``: permission bits for the new file (default: those of the file it replaces, else 0o666 & ~umask).
+    ``overwrite=False``: the file is published with ``link``, which fails when the target exists — also when
+    someone else created it a moment ago — so an existing file is never replaced (``WriteError``).
     """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
@@ -108,7 +111,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
         if mode is None:
             mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
         os.chmod(tmp, mode)  # mkstemp makes it private; these are ordinary files
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise WriteError(f"Cannot write {path}: the file exists already and is not replaced.") from None
+            except OSError as exc:  # no hard links here (some FUSE / FAT drives): check, then rename
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                if path.exists() or path.is_symlink():
+                    raise WriteError(f"Cannot write {path}: the file exists already and is not replaced.") from None
+                os.replace(tmp, path)
+            tmp.unlink(missing_ok=True)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise write_error(path, exc) from None

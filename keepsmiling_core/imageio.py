@@ -158,13 +158,13 @@ def write_photo(
         raise WriteError(f"Cannot save {path}: the folder {parent} does not exist.")
     if path.is_dir():
         raise WriteError(f"Cannot save {path}: it is a folder.")
-    if not overwrite and path.exists():
+    if not overwrite and (path.exists() or path.is_symlink()):
         raise WriteError(f"Cannot save {path}: the file exists already and will not be overwritten.")
 
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(buffer, format=fmt, **options)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    return atomic_write_bytes(path, buffer.getvalue(), mode=mode)
+    return atomic_write_bytes(path, buffer.getvalue(), mode=mode, overwrite=overwrite)
 
 
 def _check_size(img: Image.Image, path: Path) -> None:
