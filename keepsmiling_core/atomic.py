@@ -72,12 +72,7 @@ def write_bytes_verified(path: str | os.PathLike, data: bytes) -> None:
     except OSError as exc:
         raise write_error(path, exc) from None
     try:
-        written = 0
-        while written < len(view):
-            count = os.write(fd, view[written:])
-            if count <= 0:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            written += count
+        _write_all(fd, view, path)
         os.fsync(fd)
         size = os.fstat(fd).st_size
         if size != len(view):
@@ -160,17 +155,22 @@ def append_text(path: str | os.PathLike, text: str) -> None:
     except OSError as exc:
         raise write_error(path, exc) from None
     try:
-        written = 0
-        while written < len(data):
-            count = os.write(fd, data[written:])
-            if count <= 0:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            written += count
+        _write_all(fd, memoryview(data), path)
         os.fsync(fd)
     except OSError as exc:
         raise write_error(path, exc) from None
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: memoryview, path: Path) -> None:
+    """Every byte, or an OSError: ``os.write`` may write fewer bytes than asked (a nearly full disk)."""
+    written = 0
+    while written < len(data):
+        count = os.write(fd, data[written:])
+        if count <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written += count
 
 
 def _umask() -> int:
