@@ -60,17 +60,19 @@ def ensure_folder(path: str | os.PathLike, what: str = "folder") -> Path:
     return path
 
 
-def write_bytes_verified(path: str | os.PathLike, data: bytes) -> None:
+def write_bytes_verified(path: str | os.PathLike, data: bytes, *, shown: str | os.PathLike | None = None) -> None:
     """Write ``data`` to ``path`` (created or truncated), raising on a short write, flush or fsync error.
 
     Not atomic by itself: used for files inside a temporary folder that is moved into place as a whole
-    (checkpoints), and by ``atomic_write_bytes`` for the temporary file."""
+    (checkpoints), and by ``atomic_write_bytes`` for the temporary file. ``shown``: the name an error
+    message gives (the real target rather than its temporary file)."""
     path = Path(path)
+    shown = path if shown is None else shown
     view = memoryview(data)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     except OSError as exc:
-        raise write_error(path, exc) from None
+        raise write_error(shown, exc) from None
     try:
         _write_all(fd, view, path)
         os.fsync(fd)
@@ -78,7 +80,7 @@ def write_bytes_verified(path: str | os.PathLike, data: bytes) -> None:
         if size != len(view):
             raise OSError(errno.EIO, f"{size} of {len(view)} bytes reached the disk")
     except OSError as exc:
-        raise write_error(path, exc) from None
+        raise write_error(shown, exc) from None
     finally:
         os.close(fd)
 
@@ -102,7 +104,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write_bytes_verified(tmp, data)
+        write_bytes_verified(tmp, data, shown=path)
         if mode is None:
             mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
         os.chmod(tmp, mode)  # mkstemp makes it private; these are ordinary files

@@ -100,14 +100,14 @@ def save_checkpoint(
         raise write_error(target, exc, "write the checkpoint") from None
     try:
         files: dict[str, dict[str, Any]] = {}
-        _write_tensors(tmp / MODEL_FILE, _net_tensors(nets, half))
+        _write_tensors(tmp / MODEL_FILE, _net_tensors(nets, half), target / MODEL_FILE)
         files[MODEL_FILE] = _file_record(tmp / MODEL_FILE)
         optim_meta: dict[str, Any] = {}
         if optimizers or state_tensors:
             tensors, optim_meta = _optimizer_tensors(optimizers or {})
             for key, value in (state_tensors or {}).items():
                 tensors[f"state.{key}"] = value.detach().cpu().contiguous()
-            _write_tensors(tmp / OPTIM_FILE, tensors)
+            _write_tensors(tmp / OPTIM_FILE, tensors, target / OPTIM_FILE)
             files[OPTIM_FILE] = _file_record(tmp / OPTIM_FILE)
         meta = {
             "format": FORMAT_NAME,
@@ -126,7 +126,7 @@ def save_checkpoint(
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "torch_version": torch.__version__,
         }
-        _write_json(tmp / META_FILE, meta)
+        _write_json(tmp / META_FILE, meta, target / META_FILE)
         try:
             _move_into_place(tmp, target, list(files))
         except OSError as exc:
@@ -184,12 +184,13 @@ def _optimizer_tensors(optimizers: Mapping[str, torch.optim.Optimizer]) -> tuple
     return tensors, meta
 
 
-def _write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    write_bytes_verified(path, save(tensors, metadata={"format": FORMAT_NAME}))
+def _write_tensors(path: Path, tensors: dict[str, torch.Tensor], shown: Path) -> None:
+    write_bytes_verified(path, save(tensors, metadata={"format": FORMAT_NAME}), shown=shown)
 
 
-def _write_json(path: Path, data: dict) -> None:
-    write_bytes_verified(path, (json.dumps(data, indent=2, default=_json_default) + "\n").encode("utf-8"))
+def _write_json(path: Path, data: dict, shown: Path) -> None:
+    text = json.dumps(data, indent=2, default=_json_default) + "\n"
+    write_bytes_verified(path, text.encode("utf-8"), shown=shown)
 
 
 def _json_default(value: Any) -> Any:
