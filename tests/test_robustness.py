@@ -740,3 +740,54 @@ def test_lock_of_a_killed_process_is_taken_over(run_copy, small_cache):
         child.wait(timeout=30)
     assert main(["train", "--setup", "splitgan", "--data", str(small_cache), "--out", str(run_copy), "--resume",
                  "--device", "cpu"]) == 0
+
+
+# ------------------------------------------------------------------------------ the app's model list
+
+
+def test_the_model_list_survives_whatever_lies_in_the_runs_folder(tiny_splitgan_run, tmp_path, monkeypatch):
+    from keepsmiling_gui.model_catalog import find_models
+
+    monkeypatch.setenv("KEEPSMILING_HOME", str(tmp_path / "home"))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name, change in (("odd_step", _set("step", "abc")), ("meta_list", b"[]"), ("width_huge", _set("arch.width", 10**9))):
+        shutil.copytree(tiny_splitgan_run, runs / name)
+        _edit_meta(runs / name, change)
+    shutil.copytree(tiny_splitgan_run, runs / "good")
+    (runs / "just_started" / "checkpoints").mkdir(parents=True)          # no checkpoint yet
+    (runs / "not_a_model").mkdir()
+    (runs / "a_file.txt").write_text("x")
+    os.symlink(tmp_path / "gone", runs / "broken_link")
+    entries = find_models(runs)
+    by_name = {Path(e.path).name: e for e in entries if not e.shipped}
+    assert set(by_name) == {"odd_step", "meta_list", "width_huge", "good"}
+    assert by_name["good"].missing_for_edit() is None and by_name["good"].step > 0
+    for name in ("odd_step", "meta_list", "width_huge"):
+        reason = by_name[name].missing_for_edit()
+        assert not by_name[name].can_edit and "checkpoint.json" in reason and "\n" not in reason, reason
+    assert "step" in by_name["odd_step"].missing_for_edit()
+
+
+# ----------------------------------------------------------------------------------------------- XMP
+
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+       b'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="5"/></rdf:RDF></x:xmpmeta>')
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_xmp_metadata_is_kept_on_save(suffix, tmp_path):
+    source = tmp_path / f"in{suffix}"
+    write_photo(source, np.full((16, 16, 3), 90, np.uint8), xmp=XMP)
+    photo = read_photo(source)
+    assert photo.xmp == XMP
+    again = write_photo(tmp_path / f"out{suffix}", photo.rgb, exif=photo.exif, xmp=photo.xmp)
+    assert read_photo(again).xmp == XMP
+
+
+def test_smile_keeps_the_inputs_xmp(tiny_splitgan_run, portrait, tmp_path):
+    source = tmp_path / "tagged.jpg"
+    photo = read_photo(portrait)
+    write_photo(source, photo.rgb, xmp=XMP)
+    assert main(["smile", str(source), "--model", str(tiny_splitgan_run), "--out", str(tmp_path / "out")]) == 0
+    assert read_photo(tmp_path / "out" / "tagged_smile.jpg").xmp == XMP
