@@ -30,7 +30,7 @@ MAX_JSON_BYTES = 32 * 1024 * 1024       # a checkpoint.json with a cache manifes
 MAX_METRICS_BYTES = 512 * 1024 * 1024   # one line per logged step: 10⁶ steps stay far below
 MAX_TENSOR_FILE_BYTES = 8 * 1024**3     # the largest model here is ~60 MB
 MAX_STEP = 10**9
-MAX_ARCH_VALUE = 2048                   # widths, channels, noise size, block counts
+MAX_ARCH_VALUE = 1024                   # widths, channels, noise size, block counts (shipped: <= 128)
 MAX_LATENT_ELEMENTS = 10**7
 SIZES = (16, 32, 64, 128, 256)
 TENSOR_FILES = ("model.safetensors", "optim.safetensors")

@@ -470,6 +470,10 @@ BAD_ARGUMENTS = {
     "device_mps": (["--device", "mps"], "mps"),
     "device_unknown": (["--device", "xla"], "xla"),
     "device_garbage": (["--device", "cuda:x"], "cuda:x"),
+    "arch_huge": (["--arch", "width=1000000000"], "width"),
+    "arch_text": (["--arch", "width=wide"], "width"),
+    "hparam_nan": (["--set", "lambda_rec=NaN"], "lambda_rec"),
+    "checkpoint_every_zero": (["--checkpoint-every", "0"], "checkpoint-every"),
 }
 
 

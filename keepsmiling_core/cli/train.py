@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),
     )
+    config.validate()  # before the progress bar, so a bad option reads as one line
     bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr)
 
     def on_progress(p) -> None:
