@@ -1,6 +1,8 @@
 """The one place that decides where tensors live.
 
-CUDA when available, CPU otherwise; an explicit ``--device`` (``cpu``, ``cuda``, ``cuda:1``) wins.
+CUDA when available, CPU otherwise; an explicit ``--device`` (``cpu``, ``cuda``, ``cuda:1``; ``mps`` only
+where this torch build and machine have it) wins. Anything else is refused here with a clear message,
+before it can reach torch as a traceback.
 """
 
 from __future__ import annotations
@@ -14,10 +16,22 @@ def pick_device(requested: str | None = None) -> torch.device:
     """Return the device to run on; ``requested`` of None or "auto" means best available."""
     if requested in (None, "", "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(requested, str):
+        raise KeepSmilingError(f"Unknown device {requested!r}: use 'auto', 'cpu' or 'cuda[:N]'.")
     try:
-        device = torch.device(requested)
-    except (RuntimeError, ValueError) as exc:
-        raise KeepSmilingError(f"Unknown device {requested!r}: use 'auto', 'cpu' or 'cuda[:N]'.") from exc
+        device = torch.device(requested.strip().lower())
+    except (RuntimeError, ValueError, TypeError):
+        raise KeepSmilingError(f"Unknown device {requested!r}: use 'auto', 'cpu' or 'cuda[:N]'.") from None
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise KeepSmilingError(
+                f"Device {requested!r} (Apple GPU) is not available in this build or on this machine; "
+                "use 'auto' or 'cpu'.")
+        return device
+    if device.type not in ("cpu", "cuda"):
+        raise KeepSmilingError(
+            f"Device {requested!r} is not supported by KeepSmiling: use 'auto', 'cpu' or 'cuda[:N]'.")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise KeepSmilingError(f"Device {requested!r} was asked for, but no CUDA GPU is available here.")

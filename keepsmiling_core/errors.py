@@ -36,3 +36,11 @@ class TrainingError(KeepSmilingError):
 
 class EditError(KeepSmilingError):
     """A face cannot be edited; the message says why (too small, profile, no model...)."""
+
+
+class WriteError(KeepSmilingError):
+    """A file could not be written (disk full, read-only, permission, a folder in the way); nothing was replaced."""
+
+
+class ValidationError(KeepSmilingError):
+    """A file read from disk (model, run, latent, metrics) does not have the expected structure or values."""

@@ -4,7 +4,8 @@ Every image that enters the core goes through ``read_photo`` so the rest of the 
 RGB uint8 in *displayed* orientation: phone photos are stored sideways with an EXIF orientation tag,
 and landmarks, crops and paste-back must all live in the pixels the user sees. The EXIF block is kept
 (with the orientation reset to 1, because the pixels are already turned) so an edited photo can be
-written back without losing its date, camera and GPS data.
+written back without losing its date, camera and GPS data; an XMP packet (ratings, captions, editing
+history) is kept the same way.
 
 Decisions worth knowing:
 - Transparent images (RGBA, LA, P with transparency) are composited on **white**, like a viewer
@@ -14,13 +15,17 @@ Decisions worth knowing:
 - 16-bit images are scaled to 8 bits (``value / 257``), 32-bit integer images are read as 16-bit data
   (their usual origin), float images as 0..1 when their maximum is at most 1, else 0..255.
 - Decompression bombs are refused from the header size alone, before any pixel is decoded.
+- Only regular files are opened (``check_regular_file``): a FIFO, device or socket named as a photo would
+  block the reader forever (and pin a worker thread in the app), so it is refused before it is opened.
+- Writes go through ``atomic.atomic_write_bytes``: the encoded photo is verified on disk before it
+  replaces anything, and an existing file is replaced only when the caller says so (``overwrite``).
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +33,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from keepsmiling_core.errors import ImageReadError, KeepSmilingError
+from keepsmiling_core.atomic import atomic_write_bytes
+from keepsmiling_core.errors import ImageReadError, KeepSmilingError, WriteError
 
 MAX_PIXELS = 100_000_000  # decompression-bomb guard (≈ 100 MP; a 50 MP camera photo is well below)
 
@@ -44,6 +50,7 @@ class Photo:
     rgb: np.ndarray  # (H, W, 3) uint8, EXIF-transposed
     exif: bytes | None  # original EXIF block (orientation reset to 1) to write back
     path: Path | None
+    xmp: bytes | None = None  # the XMP packet, written back by write_photo(xmp=...)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -53,11 +60,7 @@ class Photo:
 
 def read_photo(path: str | os.PathLike) -> Photo:
     """Decode ``path`` to RGB uint8 in displayed orientation; any failure is an ``ImageReadError``."""
-    path = Path(path)
-    if not path.exists():
-        raise ImageReadError(f"The image file {path} does not exist.")
-    if path.is_dir():
-        raise ImageReadError(f"{path} is a folder, not an image file.")
+    path = check_regular_file(path)
     try:
         with warnings.catch_warnings():
             # Our own MAX_PIXELS check below is the authority; PIL's warning threshold (≈ 89 MP) is lower.
@@ -67,6 +70,7 @@ def read_photo(path: str | os.PathLike) -> Photo:
                 img.load()
                 shown = _transpose(img)  # before touching the EXIF: getexif() is cached on the image
                 exif = _exif_for_writing(img)
+                xmp = _xmp_of(img)
                 rgb = _to_rgb_array(shown)
     except ImageReadError:
         raise
@@ -87,16 +91,40 @@ def read_photo(path: str | os.PathLike) -> Photo:
         raise ImageReadError(f"{path} could not be decoded (truncated or corrupt?): {exc}") from None
     except MemoryError:
         raise ImageReadError(f"Not enough memory to decode {path}.") from None
-    return Photo(rgb=rgb, exif=exif, path=path)
+    return Photo(rgb=rgb, exif=exif, path=path, xmp=xmp)
+
+
+def check_regular_file(path: str | os.PathLike, what: str = "image file") -> Path:
+    """``path`` as a Path when it is an existing regular file (or a link to one); else ``ImageReadError``.
+
+    Uses ``stat`` only, which never blocks, so FIFOs, devices and sockets are refused before any open()."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ImageReadError(f"The {what} {path} does not exist.") from None
+    except PermissionError:
+        raise ImageReadError(f"{path} cannot be read: permission denied.") from None
+    except OSError as exc:
+        raise ImageReadError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageReadError(f"{path} is a folder, not an {what}.")
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file")
+        raise ImageReadError(f"{path} is {kind}, not an {what}; give a photo file.")
+    return path
 
 
 def write_photo(
-    path: str | os.PathLike, rgb: np.ndarray, exif: bytes | None = None, quality: int = 95
+    path: str | os.PathLike, rgb: np.ndarray, exif: bytes | None = None, quality: int = 95,
+    xmp: bytes | None = None, *, overwrite: bool = True,
 ) -> Path:
-    """Save ``rgb`` atomically (temp file + rename) so a crash never leaves half a photo behind.
+    """Save ``rgb`` atomically, verified on disk before it replaces anything (``atomic_write_bytes``).
 
     The format follows the suffix: JPEG (``quality``, 4:4:4 chroma so edited mouths keep their
-    colour edges, EXIF kept) or PNG (lossless, EXIF kept). Returns the written path.
+    colour edges) or PNG (lossless); EXIF and XMP are kept in both. ``overwrite=False`` refuses an
+    existing target (``WriteError``). Returns the written path.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -116,27 +144,27 @@ def write_photo(
         raise ValueError(f"write_photo expects an (H, W, 3) uint8 array, got {rgb.dtype} {rgb.shape}")
     if exif:
         options["exif"] = exif
+    if xmp:
+        if fmt == "JPEG":
+            options["xmp"] = xmp
+        else:
+            from PIL.PngImagePlugin import PngInfo
+
+            info = PngInfo()
+            info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
+            options["pnginfo"] = info
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise KeepSmilingError(f"Cannot save {path}: the folder {parent} does not exist.")
+        raise WriteError(f"Cannot save {path}: the folder {parent} does not exist.")
+    if path.is_dir():
+        raise WriteError(f"Cannot save {path}: it is a folder.")
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise WriteError(f"Cannot save {path}: the file exists already and will not be overwritten.")
 
-    image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format=fmt, **options)
-            handle.flush()
-            os.fsync(handle.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        _remove_quietly(tmp_name)
-        raise KeepSmilingError(f"Cannot save {path}: {exc.strerror or exc}.") from None
-    except BaseException:
-        _remove_quietly(tmp_name)
-        raise
-    return path
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(buffer, format=fmt, **options)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    return atomic_write_bytes(path, buffer.getvalue(), mode=mode, overwrite=overwrite)
 
 
 def _check_size(img: Image.Image, path: Path) -> None:
@@ -162,6 +190,14 @@ def _exif_for_writing(img: Image.Image) -> bytes | None:
         return exif.tobytes()
     except Exception:  # malformed EXIF must not stop a photo from opening; we just do not keep it
         return None
+
+
+def _xmp_of(img: Image.Image) -> bytes | None:
+    """The raw XMP packet (JPEG APP1, WebP chunk or PNG iTXt), or None."""
+    value = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return bytes(value) if isinstance(value, bytes | bytearray) and value else None
 
 
 def _transpose(img: Image.Image) -> Image.Image:
@@ -221,10 +257,3 @@ def _icc_to_srgb(img: Image.Image) -> Image.Image | None:
         return ImageCms.profileToProfile(img, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except Exception:  # missing LittleCMS or a broken profile: fall back to Pillow's plain conversion
         return None
-
-
-def _remove_quietly(name: str) -> None:
-    try:
-        os.unlink(name)
-    except OSError:
-        pass

@@ -3,6 +3,10 @@
 A model is any folder holding the one checkpoint format (``checkpoint.json`` beside
 ``model.safetensors``), directly or in a checkpoint sub-folder of a run; only its JSON is read here,
 so listing stays instant even with many runs. Loading is the core's job (``load_model``).
+
+Whatever lies in the runs folder, listing never raises: the JSON goes through the core's validation layer
+(``read_meta``), a run whose checkpoint is damaged is listed as such with the reason (picking it shows that
+reason), and a folder that holds no checkpoint yet, or cannot be read at all, is left out.
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ class ModelEntry:
     shipped: bool
     step: int = 0
     has_direction: bool = False
+    problem: str | None = None  # why the folder's checkpoint cannot be used (damaged entries only)
 
     @property
     def can_edit(self) -> bool:
-        return self.setup in EDIT_SETUPS
+        return self.problem is None and self.setup in EDIT_SETUPS
 
     def missing_for_edit(self) -> str | None:
         """Why this entry cannot edit photos yet, in words for the user; None when it can."""
+        if self.problem is not None:
+            return self.problem
         if self.setup == "simplegan":
             return "SimpleGAN only draws new mouths from noise; pick a SplitGAN or ComplexGAN model to edit faces."
         if self.setup == "splitgan" and not self.has_direction:
@@ -48,19 +55,31 @@ def runs_dir() -> Path:
 
 
 def describe_model(folder: Path, shipped: bool = False) -> ModelEntry | None:
-    """Read a model folder's metadata; None when it holds no usable checkpoint (e.g. a run just started)."""
+    """Read a model folder's metadata; None when it holds no checkpoint yet (e.g. a run just started) or
+    is no model at all; an entry with ``problem`` set when its checkpoint is damaged. Never raises."""
+    try:
+        return _describe(Path(folder), shipped)
+    except Exception as exc:  # noqa: BLE001 - the app must start whatever lies in the runs folder
+        return _damaged(Path(folder), shipped, f"it cannot be read ({type(exc).__name__}: {exc})")
+
+
+def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
     from keepsmiling_core.editing.latent import find_direction_dir
     from keepsmiling_core.errors import KeepSmilingError
     from keepsmiling_core.training.checkpoint import read_meta
 
+    if not _holds_checkpoint(folder):
+        return None
     try:
         meta = read_meta(folder)
-    except (KeepSmilingError, OSError):
-        return None
-    setup = str(meta.get("setup", "")).lower()
+    except KeepSmilingError as exc:
+        return _damaged(folder, shipped, str(exc))
+    except OSError as exc:
+        return _damaged(folder, shipped, f"it cannot be read ({exc.strerror or exc})")
+    setup = meta["setup"]  # validated by read_meta
     if setup not in SETUP_LABELS:
-        return None
-    step = int(meta.get("step", 0) or 0)
+        return None  # e.g. the smile classifier: not a model to pick here
+    step = int(meta["step"])
     has_direction = find_direction_dir(Path(folder), Path(meta["_dir"])) is not None
     origin = "shipped" if shipped else f"{folder.name}, step {step:,}"
     return ModelEntry(
@@ -70,6 +89,22 @@ def describe_model(folder: Path, shipped: bool = False) -> ModelEntry | None:
         shipped=shipped,
         step=step,
         has_direction=has_direction,
+    )
+
+
+def _holds_checkpoint(folder: Path) -> bool:
+    """A checkpoint.json here or in a run's checkpoints/step_* folder (complete or not)."""
+    if (folder / "checkpoint.json").exists():
+        return True
+    steps = folder / "checkpoints"
+    return steps.is_dir() and any((step / "checkpoint.json").exists() for step in steps.glob("step_*"))
+
+
+def _damaged(folder: Path, shipped: bool, reason: str) -> ModelEntry:
+    first = reason.splitlines()[0] if reason else "unknown problem"
+    return ModelEntry(
+        path=folder, setup="damaged", label=f"{folder.name} (damaged)", shipped=shipped,
+        problem=f"The model {folder} cannot be used: {first}",
     )
 
 
@@ -83,15 +118,33 @@ def find_models(extra_runs_dir: Path | None = None) -> list[ModelEntry]:
             entries.append(entry)
     roots = []
     for root in (runs_dir(), extra_runs_dir):  # the dialog's runs folder is often the default one
-        if root is not None and root.is_dir() and root.resolve() not in roots:
-            roots.append(root.resolve())
+        try:
+            if root is not None and root.is_dir() and root.resolve() not in roots:
+                roots.append(root.resolve())
+        except OSError:
+            continue
     for root in roots:
-        runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-        for run in runs:
+        for run in _run_folders(root):
             entry = describe_model(run)
             if entry is not None:
                 entries.append(entry)
     return entries
+
+
+def _run_folders(root: Path) -> list[Path]:
+    """Sub-folders of a runs folder, newest first; unreadable entries (broken links, no permission) skipped."""
+    found = []
+    try:
+        children = list(root.iterdir())
+    except OSError:
+        return []
+    for child in children:
+        try:
+            if child.is_dir():
+                found.append((child.stat().st_mtime, child))
+        except OSError:
+            continue
+    return [child for _, child in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
 def default_edit_model(entries: list[ModelEntry]) -> ModelEntry | None:

@@ -82,6 +82,8 @@ def _overlay_paths(photos: list[Path], show: Path | None) -> dict[Path, Path]:
     if len(photos) == 1 and not show.is_dir():
         if show.suffix.lower() not in (".png", ".jpg", ".jpeg"):
             raise KeepSmilingError(f"--show {show}: give a .png or .jpg file name (or an existing folder).")
+        if show.resolve() == photos[0].resolve():
+            raise KeepSmilingError(f"--show {show} is the photo itself; give another file name for the overlay.")
         return {photos[0]: show}
     try:
         show.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,15 @@
-"""``keepsmiling smile``: make the faces in photos smile and save the results beside, never over, the input."""
+"""``keepsmiling smile``: make the faces in photos smile and save the results beside, never over, the input.
+
+Every input is checked to be a regular file and every result's name is decided before the model is
+loaded (``plan_outputs``): no result replaces an input, another result, or — without ``--overwrite`` —
+any existing file; renamed results are announced.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -20,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smile strength: 1 = a typical smile, 0 = unchanged, negative removes a smile (-2..3)")
     parser.add_argument("--faces", default=None, metavar="0,2",
                         help="indices of the faces to edit, counted left to right from 0 (default: all)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the edited photos")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the edited photos (created)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing files of the same name in --out (never an input photo)")
     parser.add_argument("--blend", choices=("alpha", "poisson"), default="alpha",
                         help="feathered alpha paste (default) or Poisson seamless cloning")
     parser.add_argument("--no-colour-match", action="store_true",
@@ -40,19 +49,51 @@ def _parse_faces(text: str | None) -> list[int] | None:
     return faces
 
 
-def output_path(photo: Path, out_dir: Path) -> Path:
-    """out_dir/<name>_smile.<ext>; PNG when the input format cannot be written back; never the input itself."""
+def output_path(photo: Path, out_dir: Path, number: int = 1) -> Path:
+    """out_dir/<name>_smile.<ext> (``number`` > 1: <name>_smile-<number>.<ext>); PNG when the input format
+    cannot be written back."""
     suffix = photo.suffix.lower() if photo.suffix.lower() in WRITABLE_SUFFIXES else ".png"
-    target = out_dir / f"{photo.stem}_smile{suffix}"
-    counter = 1
-    while target.resolve() == photo.resolve():
-        target = out_dir / f"{photo.stem}_smile{counter}{suffix}"
-        counter += 1
-    return target
+    tail = "" if number == 1 else f"-{number}"
+    return out_dir / f"{photo.stem}_smile{tail}{suffix}"
 
 
-def edit_photo(editor, path: Path, out_dir: Path, alpha: float, faces: list[int] | None) -> tuple[Path, list[str]]:
-    """Detect and edit one photo; returns the written path and notes about faces that were skipped."""
+def plan_outputs(photos: list[Path], out_dir: Path, overwrite: bool = False) -> tuple[dict[Path, Path], list[str]]:
+    """Where each photo's result goes, decided before any work, and notes for every renamed result.
+
+    A result never lands on an input of the same run (it would be read after being overwritten), two inputs
+    never share a result (``a/x.jpg`` and ``b/x.jpg``, ``p.png`` and ``p.webp``), and an existing file is
+    kept unless ``overwrite``: the result then takes the next free ``_smile-N`` name, and a note says so."""
+    inputs = {_key(photo) for photo in photos}
+    taken: set[str] = set()
+    plan: dict[Path, Path] = {}
+    notes = []
+    for photo in photos:
+        first = output_path(photo, out_dir)
+        number, target = 1, first
+        while True:
+            key = _key(target)
+            exists = target.exists() or target.is_symlink()
+            if key not in inputs and key not in taken and (overwrite or not exists):
+                break
+            number += 1
+            target = output_path(photo, out_dir, number)
+        if number > 1:
+            why = ("is an input of this run" if _key(first) in inputs else
+                   "is the result of another input" if _key(first) in taken else
+                   "exists already (pass --overwrite to replace it)")
+            notes.append(f"{photo}: {first} {why}; writing {target.name} instead.")
+        taken.add(_key(target))
+        plan[photo] = target
+    return plan, notes
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(str(path.resolve()))
+
+
+def edit_photo(editor, path: Path, target: Path, alpha: float, faces: list[int] | None,
+               overwrite: bool = False) -> tuple[Path, list[str]]:
+    """Detect and edit one photo, write it to ``target``; returns that path and notes about skipped faces."""
     from keepsmiling_core.detection import detect_faces
     from keepsmiling_core.errors import EditError
     from keepsmiling_core.imageio import read_photo, write_photo
@@ -75,26 +116,45 @@ def edit_photo(editor, path: Path, out_dir: Path, alpha: float, faces: list[int]
     if not prepared:
         raise EditError(f"None of the chosen faces in {path} can be edited ({'; '.join(notes)}).")
     image = editor.apply_all(photo.rgb, prepared)
-    target = write_photo(output_path(path, out_dir), image, exif=photo.exif)
-    return target, notes
+    written = write_photo(target, image, exif=photo.exif, xmp=photo.xmp, overwrite=overwrite)
+    return written, notes
 
 
 def run(args: argparse.Namespace) -> int:
+    from keepsmiling_core.atomic import ensure_folder
+    from keepsmiling_core.device import pick_device
     from keepsmiling_core.editing.backends import open_editor
     from keepsmiling_core.editing.editor import EditOptions
+    from keepsmiling_core.imageio import check_regular_file
 
     faces = _parse_faces(args.faces)
-    if not -2.0 <= args.alpha <= 3.0:
+    if not math.isfinite(args.alpha) or not -2.0 <= args.alpha <= 3.0:
         raise KeepSmilingError(f"--alpha {args.alpha} is outside the supported range -2 to 3.")
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    options = EditOptions(colour_match=not args.no_colour_match, blend=args.blend)
-    editor = open_editor(args.model, device=args.device, options=options)
+    device = pick_device(args.device)
     failures = 0
-    for name in args.photos:
-        path = Path(name)
+    photos: list[Path] = []
+    for name in args.photos:  # refused up front: a FIFO would block the reader forever
         try:
-            target, notes = edit_photo(editor, path, out_dir, args.alpha, faces)
+            photo = check_regular_file(name)
+        except KeepSmilingError as exc:
+            failures += 1
+            print(f"keepsmiling smile: error: {exc}", file=sys.stderr)
+            continue
+        if any(_key(photo) == _key(seen) for seen in photos):
+            print(f"keepsmiling smile: note: {photo} was given twice; editing it once.", file=sys.stderr)
+            continue
+        photos.append(photo)
+    out_dir = ensure_folder(Path(args.out), "--out folder")
+    plan, renames = plan_outputs(photos, out_dir, args.overwrite)
+    if not photos:
+        return 2
+    options = EditOptions(colour_match=not args.no_colour_match, blend=args.blend)
+    editor = open_editor(args.model, device=device, options=options)
+    for note in renames:
+        print(f"keepsmiling smile: note: {note}", file=sys.stderr)
+    for path in photos:
+        try:
+            target, notes = edit_photo(editor, path, plan[path], args.alpha, faces, args.overwrite)
         except KeepSmilingError as exc:
             failures += 1
             print(f"keepsmiling smile: error: {exc}", file=sys.stderr)

@@ -65,21 +65,20 @@ def _steps_for_epochs(epochs: float, data: str, setup: str, batch_size: int | No
     return max(1, int(round(epochs * count / batch)))
 
 
-def _saved_steps(run_dir: str) -> int | None:
-    from pathlib import Path
-
-    try:
-        return int(json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8"))["steps"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from keepsmiling_core.device import pick_device
     from keepsmiling_core.training.config import TrainConfig
-    from keepsmiling_core.training.trainer import Trainer
+    from keepsmiling_core.training.trainer import Trainer, saved_run_steps
 
+    pick_device(args.device)  # checked before the crop cache is read or anything is written
+    if args.steps is not None and args.steps < 1:
+        raise TrainingError(f"--steps must be at least 1, not {args.steps}.")
+    if args.epochs is not None and not args.epochs > 0:
+        raise TrainingError(f"--epochs must be more than 0, not {args.epochs}.")
+    if args.threads is not None and args.threads < 1:
+        raise TrainingError(f"--threads must be at least 1, not {args.threads}.")
     if args.threads:
         import torch
 
@@ -88,13 +87,14 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         steps = _steps_for_epochs(args.epochs, args.data, args.setup, args.batch_size, args.preset)
     if steps is None and args.resume:
-        steps = _saved_steps(args.out)  # --resume alone continues to the run's own length
+        steps = saved_run_steps(args.out)  # --resume alone continues to the run's own length
     config = TrainConfig(
-        setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=steps or 2000,
+        setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=2000 if steps is None else steps,
         batch_size=args.batch_size, lr=args.lr, size=args.size, device=args.device, seed=args.seed,
         resume=args.resume, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),
     )
+    config.validate()  # before the progress bar, so a bad option reads as one line
     bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr)
 
     def on_progress(p) -> None:
@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
+    for note in trainer.notes:
+        print(f"keepsmiling train: note: {note}", file=sys.stderr)
     state = "stopped early" if trainer.stopped_early else "finished"
     print(f"Training {state}; run folder: {run_dir}")
     return 0

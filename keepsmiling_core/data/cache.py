@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keepsmiling_core.atomic import atomic_write, atomic_write_text
+from keepsmiling_core.atomic import atomic_write, atomic_write_text, ensure_folder
 from keepsmiling_core.errors import CropError, DatasetError, ImageReadError
 from keepsmiling_core.imageio import read_photo
 
@@ -135,7 +135,7 @@ def cache_is_current(out_dir: Path | str, key: dict) -> bool:
         manifest = json.loads((out_dir / MANIFEST_FILE).read_text())
     except (OSError, ValueError):
         return False
-    return (manifest.get("format") == FORMAT and manifest.get("format_version") == FORMAT_VERSION
+    return (isinstance(manifest, dict) and manifest.get("format") == FORMAT and manifest.get("format_version") == FORMAT_VERSION
             and manifest.get("key_sha256") == _key_digest(key) and (out_dir / CROPS_FILE).is_file())
 
 
@@ -178,12 +178,11 @@ def build_crop_cache(spec: str, out_dir: Path | str, *, size: int = 64, split: s
     smiling_arr = np.asarray(smiling, dtype=bool)
     crop_landmarks = np.stack([apply_matrix(m, r.landmarks).astype(np.float32)
                                for m, r in zip(matrices, sources, strict=True)])
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out_dir, "crop cache folder")
 
-    def write_crops(tmp: Path) -> None:
-        with tmp.open("wb") as handle:
-            np.savez(handle, images=images_arr, smiling=smiling_arr, matrices=matrices_arr,
-                     landmarks=crop_landmarks, sources=np.asarray([r.where() for r in sources]))
+    def write_crops(handle) -> None:
+        np.savez(handle, images=images_arr, smiling=smiling_arr, matrices=matrices_arr,
+                 landmarks=crop_landmarks, sources=np.asarray([r.where() for r in sources]))
 
     atomic_write(out_dir / CROPS_FILE, write_crops)
     n_smiling = int(smiling_arr.sum())
@@ -271,10 +270,15 @@ def load_crop_cache(path: Path | str) -> CropCache:
             f"{folder} is not a crop cache (needs {CROPS_FILE} and {MANIFEST_FILE}); "
             "make one with: keepsmiling prepare --dataset mtfl:PATH --out DIR"
         )
+    from keepsmiling_core.errors import KeepSmilingError
+    from keepsmiling_core.validation import need_dict, read_json_file
+
+    todo = "rebuild the cache with keepsmiling prepare"
     try:
-        manifest = json.loads(manifest_file.read_text())
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{manifest_file} is not valid JSON ({exc}); rebuild the cache with keepsmiling prepare.") from None
+        manifest = need_dict(read_json_file(manifest_file, todo), manifest_file, None, todo)
+        counts = need_dict(manifest.get("counts", {}), manifest_file, "counts", todo)
+    except KeepSmilingError as exc:
+        raise DatasetError(str(exc)) from None
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise DatasetError(
             f"{folder} holds a crop cache of another format ({manifest.get('format')} "
@@ -287,11 +291,11 @@ def load_crop_cache(path: Path | str) -> CropCache:
             matrices = data["matrices"] if "matrices" in data else None
             landmarks = data["landmarks"] if "landmarks" in data else None
             sources = [str(s) for s in data["sources"]] if "sources" in data else [""] * len(images)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, MemoryError, zipfile.BadZipFile) as exc:
         raise DatasetError(f"{crops_file} is damaged ({exc}); rebuild the cache with keepsmiling prepare.") from None
     if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8 or len(smiling) != len(images):
         raise DatasetError(f"{crops_file} does not hold (N, S, S, 3) uint8 crops with one label each; rebuild it.")
-    expected = manifest.get("counts", {}).get("total")
+    expected = counts.get("total")
     if expected is not None and expected != len(images):
         raise DatasetError(f"{crops_file} holds {len(images)} crops but its manifest says {expected}; rebuild it.")
     return CropCache(images=images, smiling=smiling, sources=sources, manifest=manifest, path=folder,

@@ -44,7 +44,7 @@ from keepsmiling_core.editing.colour import (
 from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection, load_direction
 from keepsmiling_core.editing.mask import change_alpha, edit_window, mouth_mask, skin_weight
 from keepsmiling_core.editing.tone import brightness
-from keepsmiling_core.errors import CropError, EditError, KeepSmilingError
+from keepsmiling_core.errors import CheckpointError, CropError, EditError, KeepSmilingError
 
 EDITABLE_SETUPS = ("splitgan", "complexgan")
 _THREADS_LOCK = threading.Lock()
@@ -139,20 +139,29 @@ def model_crop_config(model) -> CropConfig:
     the crop cache it was trained on; the crop module's defaults are the last resort."""
     import json
 
+    def section(owner: object, name: str) -> dict:
+        value = owner.get(name) if isinstance(owner, dict) else None
+        return value if isinstance(value, dict) else {}
+
     meta = getattr(model, "meta", {}) or {}
-    config = meta.get("config") or {}
-    manifest = (config.get("resolved") or {}).get("cache_manifest") or {}
-    sources = [meta.get("crop"), (meta.get("extra") or {}).get("crop"), config.get("crop"), manifest.get("crop")]
+    config = section(meta, "config")
+    manifest = section(section(config, "resolved"), "cache_manifest")
+    sources = [meta.get("crop"), section(meta, "extra").get("crop"), config.get("crop"), manifest.get("crop")]
     data = config.get("data")
     if isinstance(data, str) and (Path(data) / "manifest.json").is_file():
         try:
-            sources.append(json.loads((Path(data) / "manifest.json").read_text()).get("crop"))
+            sources.append(section(json.loads((Path(data) / "manifest.json").read_text()), "crop"))
         except (OSError, ValueError):
             pass
     for source in sources:
         if isinstance(source, dict):
             keys = {k: source[k] for k in ("mode", "scale", "shift", "min_corner_margin") if k in source}
-            return CropConfig(size=model.size, **keys)
+            try:
+                return CropConfig(size=model.size, **keys)
+            except (TypeError, ValueError, KeepSmilingError) as exc:
+                raise CheckpointError(
+                    f"{getattr(model, 'path', 'the model')}/checkpoint.json, field 'crop': {exc}; "
+                    "the model folder is damaged: re-export the model or retrain.") from None
     return CropConfig(size=model.size)
 
 
@@ -190,6 +199,11 @@ class Editor:
         self.direction = None
         if model.setup == "splitgan":
             self.direction = direction or load_direction(Path(model.path), model.step, also=given)
+            expected = tuple(getattr(model.nets["encoder"], "latent_shape", self.direction.latent_shape))
+            if tuple(self.direction.latent_shape) != expected:
+                raise CheckpointError(
+                    f"The smile direction of {model.path} has latent_shape {list(self.direction.latent_shape)}, "
+                    f"but the model's encoder gives {list(expected)}; recompute it with 'keepsmiling latent'.")
             self._unit = self.direction.unit.to(self.device, self.dtype).reshape(1, *self.direction.latent_shape)
 
     @property

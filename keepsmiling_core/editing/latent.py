@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save
 
-from keepsmiling_core.atomic import atomic_write_text
-from keepsmiling_core.errors import CheckpointError, EditError, KeepSmilingError
+from keepsmiling_core.atomic import atomic_write_bytes, atomic_write_text
+from keepsmiling_core.errors import CheckpointError, EditError, KeepSmilingError, ValidationError
 
 LATENT_FORMAT = "keepsmiling-latent"
 LATENT_VERSION = 1
@@ -149,7 +149,7 @@ def save_direction(directory: Path, direction: LatentDirection, means: dict[str,
     tensors = {"direction": direction.unit.contiguous()}
     for name, value in (means or {}).items():
         tensors[name] = torch.from_numpy(np.ascontiguousarray(value, np.float32))
-    save_file(tensors, str(directory / "latent.safetensors"))
+    atomic_write_bytes(directory / "latent.safetensors", save(tensors))
     info = {"format": LATENT_FORMAT, "format_version": LATENT_VERSION, "method": direction.method,
             "norm": direction.norm, "latent_shape": list(direction.latent_shape),
             "calibration": {"non_smiling": direction.proj_non_smiling, "smiling": direction.proj_smiling},
@@ -181,16 +181,28 @@ def load_direction(model_path: Path, expected_step: int | None = None,
         raise EditError(
             f"The SplitGAN model in {model_path} has no smile direction yet (latent.json). "
             f"Compute it with: keepsmiling latent --run {model_path} --data CACHE_DIR")
+    from keepsmiling_core.training.checkpoint import load_safetensors
+    from keepsmiling_core.validation import (
+        LATENT_TODO,
+        MAX_TENSOR_FILE_BYTES,
+        check_latent_info,
+        check_latent_tensors,
+        check_regular,
+        read_json_file,
+    )
+
     try:
-        info = json.loads((directory / "latent.json").read_text())
-        tensors = load_file(str(directory / "latent.safetensors"))
-        unit = tensors["direction"].float()
-        calib = info["calibration"]
-        if info.get("format") != LATENT_FORMAT:
-            raise ValueError(f"format {info.get('format')!r}")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(
-            f"The smile direction in {directory} is unreadable ({exc}); recompute it with keepsmiling latent.") from exc
+        info = check_latent_info(read_json_file(directory / "latent.json", LATENT_TODO), directory / "latent.json",
+                                 LATENT_FORMAT, LATENT_VERSION, METHODS)
+        tensor_path = directory / "latent.safetensors"
+        check_regular(tensor_path, LATENT_TODO)
+        if tensor_path.stat().st_size > MAX_TENSOR_FILE_BYTES:
+            raise CheckpointError(f"{tensor_path} is far larger than any smile direction; {LATENT_TODO}.")
+        tensors = load_safetensors(tensor_path, CheckpointError)
+        unit = check_latent_tensors(tensors, tensor_path, info["latent_shape"])
+    except ValidationError as exc:
+        raise CheckpointError(str(exc)) from None
+    calib = info["calibration"]
     step = info.get("model_step")
     if expected_step is not None and step is not None and int(step) != int(expected_step):
         raise EditError(

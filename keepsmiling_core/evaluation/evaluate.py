@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keepsmiling_core.atomic import atomic_write_text, ensure_folder
 from keepsmiling_core.editing.mask import crop_space_masks, skin_weight
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.evaluation.metrics import kid, psnr, skin_delta_e, ssim
@@ -155,7 +156,7 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
     if not model_paths:
         raise KeepSmilingError("Name at least one model to evaluate (--model RUN_DIR).")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out_dir, "evaluation folder")
     cache = load_crop_cache(Path(data))
     classifier = load_classifier(classifier_path, device)
     if getattr(classifier, "size", cache.size) != cache.size:
@@ -189,8 +190,8 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
              "figure": out_dir / "evaluation.png"}
     report.files = {k: str(v) for k, v in files.items()}
     write_figure(report, files["figure"])
-    files["markdown"].write_text(markdown_table(report))
-    files["json"].write_text(json.dumps(report.to_json(), indent=2))
+    atomic_write_text(files["markdown"], markdown_table(report))
+    atomic_write_text(files["json"], json.dumps(report.to_json(), indent=2))
     return report
 
 

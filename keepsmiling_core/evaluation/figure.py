@@ -10,6 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from keepsmiling_core.atomic import atomic_write_bytes
+
 CELL = 72
 PAD = 6
 WHITE = (255, 255, 255)
@@ -78,6 +80,8 @@ def write_figure(report, path: Path) -> Path:
     padded = [np.vstack([p, np.full((height - p.shape[0], p.shape[1], 3), 255, np.uint8)]) for p in panels]
     figure = np.hstack(padded)
     path = Path(path)
-    if not cv2.imwrite(str(path), cv2.cvtColor(figure, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"could not write the figure {path}")
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(figure, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"could not encode the figure {path}")
+    atomic_write_bytes(path, encoded.tobytes())
     return path

@@ -31,12 +31,20 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save
 from torch import nn
 
+from ..atomic import ensure_folder, write_bytes_verified, write_error
 from ..device import pick_device
-from ..errors import CheckpointError
+from ..errors import CheckpointError, ValidationError
 from ..models.registry import architecture, build_setup, stored_architecture
+from ..validation import (
+    MAX_TENSOR_FILE_BYTES,
+    check_checkpoint_meta,
+    check_finite,
+    check_optim_tensors,
+    read_json_file,
+)
 
 FORMAT_NAME = "keepsmiling-checkpoint"
 FORMAT_VERSION = 1
@@ -84,19 +92,22 @@ def save_checkpoint(
     ``extra`` is any JSON-able metadata (e.g. the scheduler's position, data order).
     """
     target = Path(dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(target.parent, "checkpoint folder")
     resolved_arch = architecture(setup, preset, **dict(arch or {}))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as exc:
+        raise write_error(target, exc, "write the checkpoint") from None
     try:
         files: dict[str, dict[str, Any]] = {}
-        _write_tensors(tmp / MODEL_FILE, _net_tensors(nets, half))
+        _write_tensors(tmp / MODEL_FILE, _net_tensors(nets, half), target / MODEL_FILE)
         files[MODEL_FILE] = _file_record(tmp / MODEL_FILE)
         optim_meta: dict[str, Any] = {}
         if optimizers or state_tensors:
             tensors, optim_meta = _optimizer_tensors(optimizers or {})
             for key, value in (state_tensors or {}).items():
                 tensors[f"state.{key}"] = value.detach().cpu().contiguous()
-            _write_tensors(tmp / OPTIM_FILE, tensors)
+            _write_tensors(tmp / OPTIM_FILE, tensors, target / OPTIM_FILE)
             files[OPTIM_FILE] = _file_record(tmp / OPTIM_FILE)
         meta = {
             "format": FORMAT_NAME,
@@ -115,8 +126,11 @@ def save_checkpoint(
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "torch_version": torch.__version__,
         }
-        _write_json(tmp / META_FILE, meta)
-        _move_into_place(tmp, target, list(files))
+        _write_json(tmp / META_FILE, meta, target / META_FILE)
+        try:
+            _move_into_place(tmp, target, list(files))
+        except OSError as exc:
+            raise write_error(target, exc, "publish the checkpoint") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
@@ -170,12 +184,13 @@ def _optimizer_tensors(optimizers: Mapping[str, torch.optim.Optimizer]) -> tuple
     return tensors, meta
 
 
-def _write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    save_file(tensors, str(path), metadata={"format": FORMAT_NAME})
+def _write_tensors(path: Path, tensors: dict[str, torch.Tensor], shown: Path) -> None:
+    write_bytes_verified(path, save(tensors, metadata={"format": FORMAT_NAME}), shown=shown)
 
 
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+def _write_json(path: Path, data: dict, shown: Path) -> None:
+    text = json.dumps(data, indent=2, default=_json_default) + "\n"
+    write_bytes_verified(path, text.encode("utf-8"), shown=shown)
 
 
 def _json_default(value: Any) -> Any:
@@ -247,14 +262,9 @@ def read_meta(path: str | Path) -> dict:
     folder = find_checkpoint(path)
     meta_path = folder / META_FILE
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CheckpointError(f"{meta_path} is not a KeepSmiling checkpoint file (not text).") from exc
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"{meta_path} is corrupt or truncated (invalid JSON at line {exc.lineno}); "
-            "re-save the model or use an older checkpoint."
-        ) from exc
+        meta = read_json_file(meta_path, "re-save the model or use an older checkpoint")
+    except ValidationError as exc:
+        raise CheckpointError(str(exc)) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{meta_path} is not a KeepSmiling checkpoint (format is not {FORMAT_NAME!r}).")
     version = meta.get("format_version")
@@ -266,6 +276,10 @@ def read_meta(path: str | Path) -> dict:
     missing = [k for k in ("setup", "preset", "size", "step", "files") if k not in meta]
     if missing:
         raise CheckpointError(f"{meta_path} lacks required field(s) {', '.join(missing)}; the file is damaged.")
+    try:
+        check_checkpoint_meta(meta, meta_path)
+    except ValidationError as exc:
+        raise CheckpointError(str(exc)) from None
     meta["_dir"] = str(folder)
     return meta
 
@@ -279,6 +293,8 @@ def read_tensors(folder: Path, name: str, meta: dict) -> dict[str, torch.Tensor]
     if not path.is_file():
         raise CheckpointError(f"{path} is missing; the checkpoint is incomplete.")
     size = path.stat().st_size
+    if size > MAX_TENSOR_FILE_BYTES:
+        raise CheckpointError(f"{path} is {size:,} bytes, far larger than any KeepSmiling model; refusing it.")
     if size != record.get("bytes"):
         raise CheckpointError(
             f"{path} is truncated or damaged: it has {size} bytes but {record.get('bytes')} were written. "
@@ -286,10 +302,16 @@ def read_tensors(folder: Path, name: str, meta: dict) -> dict[str, torch.Tensor]
         )
     if _sha256(path) != record.get("sha256"):
         raise CheckpointError(f"{path} is corrupt: its content does not match the checksum in {META_FILE}.")
+    return load_safetensors(path, CheckpointError)
+
+
+def load_safetensors(path: Path, error: type[Exception] = CheckpointError) -> dict[str, torch.Tensor]:
+    """Tensors of a safetensors file (never a pickle); a damaged header or body raises ``error``."""
     try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path} cannot be read as safetensors ({exc}).") from exc
+        return load(path.read_bytes())
+    except (SafetensorError, OSError, ValueError, RuntimeError, MemoryError, OverflowError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error(f"{path} cannot be read as safetensors ({first}); the file is damaged.") from None
 
 
 def load_model(
@@ -306,6 +328,7 @@ def load_model(
     target = device if isinstance(device, torch.device) else pick_device(device)
     nets = _build_from_meta(meta, folder)
     tensors = read_tensors(folder, MODEL_FILE, meta)
+    _check_finite(tensors, folder / MODEL_FILE)
     _load_net_tensors(nets, tensors, folder)
     for net in nets.values():
         net.to(target).eval()
@@ -323,14 +346,25 @@ def load_training_state(
     """Restore weights and optimizer state in place for ``--resume``; returns (meta, state tensors)."""
     meta = read_meta(path)
     folder = Path(meta["_dir"])
-    _load_net_tensors(nets, read_tensors(folder, MODEL_FILE, meta), folder)
+    weights = read_tensors(folder, MODEL_FILE, meta)
+    _check_finite(weights, folder / MODEL_FILE)
+    _load_net_tensors(nets, weights, folder)
     if OPTIM_FILE not in meta["files"]:
         raise CheckpointError(f"{folder} holds weights only (no optimizer state), so training cannot resume from it.")
     tensors = read_tensors(folder, OPTIM_FILE, meta)
+    try:
+        check_optim_tensors(tensors, folder / OPTIM_FILE, optimizers)
+    except ValidationError as exc:
+        raise CheckpointError(str(exc)) from None
     for name, optimizer in optimizers.items():
-        saved = meta.get("optimizers", {}).get(name)
-        if saved is None:
-            raise CheckpointError(f"{folder} has no state for the {name!r} optimizer.")
+        saved = (meta.get("optimizers") or {}).get(name)
+        if not isinstance(saved, dict) or not isinstance(saved.get("param_groups"), list) or not all(
+            isinstance(group, dict) for group in saved["param_groups"]
+        ) or not isinstance(saved.get("scalars", {}), dict):
+            raise CheckpointError(
+                f"{folder / META_FILE}, field 'optimizers.{name}': missing or malformed; "
+                "resume from an older checkpoint or start a new run."
+            )
         state: dict[int, dict[str, Any]] = {}
         prefix = f"{name}.state."
         for key, value in tensors.items():
@@ -338,14 +372,18 @@ def load_training_state(
                 index, entry = key[len(prefix):].split(".", 1)
                 state.setdefault(int(index), {})[entry] = value
         for index, entries in saved.get("scalars", {}).items():
+            if not str(index).isdigit() or not isinstance(entries, dict):
+                raise CheckpointError(f"{folder / META_FILE}, field 'optimizers.{name}.scalars': malformed; "
+                                      "resume from an older checkpoint or start a new run.")
             state.setdefault(int(index), {}).update(entries)
         groups = [
             {k: tuple(v) if k == "betas" else v for k, v in group.items()} for group in saved["param_groups"]
         ]
         try:
             optimizer.load_state_dict({"state": state, "param_groups": groups})
-        except (ValueError, KeyError, RuntimeError) as exc:
-            raise CheckpointError(f"The optimizer state in {folder} does not fit this run ({exc}).") from exc
+        except (ValueError, KeyError, RuntimeError, TypeError, IndexError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CheckpointError(f"The optimizer state in {folder} does not fit this run ({first}).") from None
     state_tensors = {k[len("state."):]: v for k, v in tensors.items() if k.startswith("state.")}
     return meta, state_tensors
 
@@ -361,6 +399,7 @@ def init_weights_from(path: str | Path, nets: Mapping[str, nn.Module], setup: st
     if meta["setup"] != setup:
         raise CheckpointError(f"{folder} holds a {meta['setup']} model; a {setup} run cannot start from it.")
     tensors = read_tensors(folder, MODEL_FILE, meta)
+    _check_finite(tensors, folder / MODEL_FILE)
     fresh = []
     for name, net in nets.items():
         state = net.state_dict()
@@ -378,6 +417,13 @@ def init_weights_from(path: str | Path, nets: Mapping[str, nn.Module], setup: st
     if len(fresh) == sum(len(net.state_dict()) for net in nets.values()):
         raise CheckpointError(f"{folder} shares no weights with this run's networks.")
     return fresh
+
+
+def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    try:
+        check_finite(tensors, path)
+    except ValidationError as exc:
+        raise CheckpointError(str(exc)) from None
 
 
 def _build_from_meta(meta: dict, folder: Path) -> dict[str, nn.Module]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,19 @@ class TrainConfig:
                 raise TrainingError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
         if self.batch_size is not None and self.batch_size < 1:
             raise TrainingError(f"batch size must be at least 1, not {self.batch_size}.")
-        if self.lr is not None and not self.lr > 0:
-            raise TrainingError(f"learning rate must be positive, not {self.lr}.")
+        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
+            raise TrainingError(f"learning rate must be a positive number, not {self.lr}.")
+        from ..validation import MAX_ARCH_VALUE
+
+        for name, value in self.arch.items():  # checked before any network is built
+            if isinstance(value, bool):
+                continue
+            if not isinstance(value, int) or not 0 <= value <= MAX_ARCH_VALUE:
+                raise TrainingError(f"--arch {name}={value!r}: network sizes are whole numbers from 0 to "
+                                    f"{MAX_ARCH_VALUE}.")
+        for name, value in self.hparams.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise TrainingError(f"--set {name}={value}: give a finite number.")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -75,7 +87,11 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
+        """A saved config.json, schema-checked (``validation.check_run_config``); TrainingError when damaged."""
+        from ..errors import KeepSmilingError
+        from ..validation import check_run_config, read_json_file
+
         try:
-            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError, TypeError) as exc:
-            raise TrainingError(f"Cannot read the run's settings {path}: {exc}") from exc
+            return cls.from_json(check_run_config(read_json_file(path, "fix or delete it"), Path(path)))
+        except KeepSmilingError as exc:
+            raise TrainingError(f"Cannot read the run's settings: {exc}") from None

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from ..atomic import atomic_write_text
 from ..errors import CheckpointError
 from .checkpoint import LoadedModel, list_checkpoints, load_model, save_checkpoint
 
@@ -49,7 +50,7 @@ def export_model(run: str | Path, out: str | Path, *, half: bool = True, card: d
             shutil.copy2(latent_dir / name, out / name)
     model_card = {"setup": model.setup, "preset": model.preset, "size": model.size, "step": model.step,
                   "dtype": "float16" if half else "float32", **(card or {})}
-    (out / "model.json").write_text(json.dumps(model_card, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(out / "model.json", json.dumps(model_card, indent=2) + "\n")
     return out
 
 

@@ -11,6 +11,11 @@ Run folder layout::
     RUN/tensorboard/           SummaryWriter event files
     RUN/samples/step_XXXXXXXX.png
     RUN/checkpoints/step_XXXXXXXX/   (training/checkpoint.py)
+    RUN/train.lock             held while a trainer works in the folder (training/lock.py)
+
+Every file is written through ``atomic`` (verified, then moved into place; metrics are appended and
+fsync-ed), so a kill at any moment leaves a run that resumes; a damaged ``config.json`` is replaced on
+resume by the settings stored in the newest checkpoint.
 """
 
 from __future__ import annotations
@@ -26,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..atomic import atomic_write_text
+from ..atomic import append_text, atomic_write_text, ensure_folder
 from ..data.cache import CropCache, load_crop_cache
 from ..device import device_name, is_out_of_memory, pick_device
-from ..errors import CheckpointError, TrainingError
+from ..errors import CheckpointError, KeepSmilingError, TrainingError
 from ..models.registry import architecture, build_setup, stored_architecture
 from .augment import augment
 from .checkpoint import (
@@ -38,9 +43,11 @@ from .checkpoint import (
     list_checkpoints,
     load_training_state,
     prune_checkpoints,
+    read_meta,
     save_checkpoint,
 )
 from .config import RESUMABLE_CHANGES, TrainConfig
+from .lock import RunLock
 from .recipes import Recipe, build_recipe
 from .samples import write_grid
 from .schedule import apply_lr, lr_factor
@@ -125,6 +132,7 @@ class Trainer:
         self.should_stop = should_stop
         self._stop = threading.Event()
         self.stopped_early = False
+        self.notes: list[str] = []   # one-line remarks for the user (e.g. settings recovered from a checkpoint)
 
     def stop(self) -> None:
         """Ask the loop to finish the current step, write a checkpoint and return (any thread)."""
@@ -138,11 +146,10 @@ class Trainer:
     def _resolve_config(self, run_dir: Path) -> TrainConfig:
         cfg = self.config
         cfg.validate()
-        saved_path = run_dir / "config.json"
-        if cfg.resume and saved_path.exists():
-            saved = TrainConfig.load(saved_path)
+        found = saved_run_config(run_dir, self.notes) if cfg.resume else None
+        if found is not None:
+            saved, resolved = found
             # Resume with the values the run started with, even if the presets changed since.
-            resolved = _resolved_section(saved_path)
             saved.hparams = {**resolved.get("hparams", {}), **saved.hparams}
             saved.arch = stored_architecture(saved.setup, saved.preset, {**resolved.get("arch", {}), **saved.arch})
             saved.batch_size = saved.batch_size or saved.hparams.get("batch_size")
@@ -157,8 +164,15 @@ class Trainer:
         return dataclasses.replace(cfg)
 
     def run(self) -> Path:
-        """Train (or continue) the run; returns the run folder."""
+        """Train (or continue) the run; returns the run folder. The folder is locked meanwhile (``RunLock``)."""
+        self.config.validate()
+        pick_device(self.config.device)  # an unknown or missing device is refused before anything is written
         run_dir = Path(self.config.out).expanduser()
+        ensure_folder(run_dir, "run folder")
+        with RunLock(run_dir):
+            return self._run_locked(run_dir)
+
+    def _run_locked(self, run_dir: Path) -> Path:
         cfg = self._resolve_config(run_dir)
         device = pick_device(cfg.device)
         cache = load_crop_cache(cfg.data)
@@ -206,7 +220,6 @@ class Trainer:
                 init_weights_from(cfg.init_from, nets, cfg.setup)
             except CheckpointError as exc:
                 raise TrainingError(f"Cannot start from {cfg.init_from}: {exc}") from exc
-        run_dir.mkdir(parents=True, exist_ok=True)
         resolved = {
             "hparams": dataclasses.asdict(hp), "base_lrs": recipe.base_lrs,
             "arch": architecture(cfg.setup, cfg.preset, **cfg.arch), "size": size,
@@ -214,7 +227,7 @@ class Trainer:
             "cache_manifest": cache.manifest,
         }
         config_json = {**cfg.to_json(), "size": size, "resolved": resolved}
-        (run_dir / "config.json").write_text(json.dumps(config_json, indent=2, default=str) + "\n", "utf-8")
+        atomic_write_text(run_dir / "config.json", json.dumps(config_json, indent=2, default=str) + "\n")
         _truncate_metrics(run_dir / "metrics.jsonl", start)
 
         loop = _Loop(self, cfg, run_dir, nets, recipe, data, fixed, size, config_json)
@@ -227,6 +240,12 @@ class Trainer:
             meta, state = load_training_state(run_dir, nets, recipe.optimizers)
         except CheckpointError as exc:
             raise TrainingError(f"Cannot resume from {run_dir}: {exc}") from exc
+        from ..validation import check_rng_state
+
+        try:
+            check_rng_state(state, Path(meta["_dir"]) / "optim.safetensors")
+        except KeepSmilingError as exc:
+            raise TrainingError(f"Cannot resume from {run_dir}: {exc}") from None
         if "rng_cpu" in state:
             torch.set_rng_state(state["rng_cpu"])
         if device.type == "cuda":
@@ -303,8 +322,7 @@ class _Loop:
         losses = self._losses()
         epoch = self.data.epoch_of(done - 1)
         record = {"step": done, "epoch": epoch, "lr_factor": factor, "time": time.time(), **losses}
-        with (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        append_text(self.run_dir / "metrics.jsonl", json.dumps(record) + "\n")
         if self.writer is not None:
             for key, value in losses.items():
                 self.writer.add_scalar(f"loss/{key}", value, done)
@@ -364,22 +382,58 @@ def _fixed_inputs(cache: CropCache, recipe: Recipe, size: int, device: torch.dev
     return images, labels, noise
 
 
-def _resolved_section(config_path: Path) -> dict:
+def saved_run_config(run_dir: Path, notes: list[str] | None = None) -> tuple[TrainConfig, dict] | None:
+    """The settings a run started with and their ``resolved`` section, for ``--resume``.
+
+    From ``RUN/config.json`` when it is readable and valid; otherwise (a kill while it was written, a
+    hand edit gone wrong) from the config stored in the newest checkpoint, with a note saying so. None when
+    neither exists (a run stopped before writing anything). A damaged config with no checkpoint to fall
+    back on is an error naming the file."""
+    from ..validation import check_run_config, read_json_file
+
+    path = run_dir / "config.json"
+    problem: KeepSmilingError | None = None
+    if path.exists():
+        try:
+            data = check_run_config(read_json_file(path, "delete it to resume from the newest checkpoint"), path)
+            return TrainConfig.from_json(data), dict(data.get("resolved") or {})
+        except KeepSmilingError as exc:
+            problem = exc
+    if list_checkpoints(run_dir):
+        try:
+            meta = read_meta(run_dir)
+            stored = Path(meta["_dir"]) / "checkpoint.json"
+            data = check_run_config(meta.get("config") or {}, stored)
+        except KeepSmilingError as exc:
+            if problem is not None:
+                raise TrainingError(f"Cannot resume {run_dir}: {problem} The newest checkpoint cannot stand in: "
+                                    f"{exc}") from None
+            raise TrainingError(f"Cannot resume {run_dir}: {exc}") from None
+        if problem is not None and notes is not None:
+            notes.append(f"{path} was unreadable ({problem}); resumed with the settings stored in {stored.parent.name}.")
+        return TrainConfig.from_json(data), dict(data.get("resolved") or {})
+    if problem is not None:
+        raise TrainingError(str(problem)) from None
+    return None
+
+
+def saved_run_steps(run_dir: str | Path) -> int | None:
+    """The step count a run was started with (config.json, else its newest checkpoint), or None."""
     try:
-        return dict(json.loads(config_path.read_text(encoding="utf-8")).get("resolved") or {})
-    except (OSError, json.JSONDecodeError, AttributeError):
-        return {}
+        found = saved_run_config(Path(run_dir))
+    except KeepSmilingError:
+        return None
+    return None if found is None else found[0].steps
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
-    """On resume drop lines logged after the checkpoint, so metrics.jsonl reads as one clean run."""
-    if not path.exists():
+    """On resume drop lines logged after the checkpoint, so metrics.jsonl reads as one clean run.
+
+    Unreadable lines (a partial last line after a kill, invalid UTF-8) are dropped too."""
+    from ..validation import read_metrics
+
+    if not path.exists() and not path.is_symlink():
         return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            if json.loads(line).get("step", 0) <= step:
-                kept.append(line)
-        except json.JSONDecodeError:
-            continue
+    records, _ = read_metrics(path)
+    kept = [json.dumps(record) for record in records if record["step"] <= step]
     atomic_write_text(path, "".join(line + "\n" for line in kept))
