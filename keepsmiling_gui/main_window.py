@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.samples_dialog = None
         self._loading_photo: Path | None = None
         self._pending_model: ModelEntry | None = None
+        self._quitting = False  # the user confirmed Quit; a second close (after training stopped) goes through
 
         self.scene = PhotoScene(self)
         self.scene.faceClicked.connect(self.toggle_face)
@@ -504,6 +505,7 @@ class MainWindow(QMainWindow):
         if self.training_dialog is None:
             self.training_dialog = TrainingDialog(self)
             self.training_dialog.runFinished.connect(self._training_finished)
+            self.training_dialog.runSaved.connect(lambda _run: self.refresh_models())
         self.training_dialog.show()
         self.training_dialog.raise_()
 
@@ -788,20 +790,33 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if not self.confirm_discard():
-            event.ignore()
-            return
-        if self.training_dialog is not None and self.training_dialog.running:
-            answer = QMessageBox.question(
-                self, "Training is running",
-                "A training run is still going. Stop it and quit? A checkpoint is written, so it can be "
-                "resumed later from Settings ▸ Train… or with 'keepsmiling train --resume'.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
+        """Quit without ever blocking the GUI thread: a running training is asked to stop (it abandons its
+        step and writes a checkpoint within about a second) and the window closes once it has."""
+        if not self._quitting:
+            if not self.confirm_discard():
                 event.ignore()
                 return
-            self.notify("Stopping the training run and writing its checkpoint…")
-            self.training_dialog.stop_and_wait()
+            dialog = self.training_dialog
+            if dialog is not None and dialog.running:
+                answer = QMessageBox.question(
+                    self, "Training is running",
+                    "A training run is still going. Stop it and quit? A checkpoint is written, so it can be "
+                    "resumed later from Settings ▸ Train… or with 'keepsmiling train --resume'.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+                if answer != QMessageBox.StandardButton.Yes:
+                    event.ignore()
+                    return
+            self._quitting = True
+        dialog = self.training_dialog
+        if dialog is not None and dialog.running:
+            self.notify("Stopping… the training run writes its checkpoint, then KeepSmiling quits.", 0)
+            self.setEnabled(False)
+            dialog.idle.connect(self.close, Qt.ConnectionType.QueuedConnection)
+            dialog.request_stop()
+            event.ignore()
+            return
+        if dialog is not None:
+            dialog.hide()  # a visible dialog would keep the application running
         self._cancel_renders()
         self.settings.set_value("window/geometry", self.saveGeometry())
         self.settings.set_value("view/markers", self.markers_action.isChecked())

@@ -12,7 +12,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from keepsmiling_core.training import trainer as trainer_module
 from keepsmiling_core.training.checkpoint import list_checkpoints
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.recipes.base import Recipe
@@ -59,22 +58,9 @@ def test_stop_between_critic_and_generator_resumes_exactly(setup, hparams, call,
         assert torch.equal(a[key], b[key]), f"{key} differs after a stop within a step and a resume"
 
 
-def slow_layers(monkeypatch, seconds_per_layer: float) -> None:
-    """Make every layer of the trainer's networks take ``seconds_per_layer`` more (a loaded CPU)."""
-    real_build = trainer_module.build_recipe
-
-    def build_slow(setup, preset, nets, device, overrides):
-        for net in nets.values():
-            for module in net.modules():
-                if not any(True for _ in module.children()):
-                    module.register_forward_pre_hook(lambda *_: time.sleep(seconds_per_layer))
-        return real_build(setup, preset, nets, device, overrides)
-
-    monkeypatch.setattr(trainer_module, "build_recipe", build_slow)
-
-
-def test_stop_within_a_slow_step_returns_within_a_second(small_cache: Path, tmp_path: Path, monkeypatch) -> None:
-    slow_layers(monkeypatch, 0.02)  # a SplitGAN step then takes several seconds
+def test_stop_within_a_slow_step_returns_within_a_second(small_cache: Path, tmp_path: Path,
+                                                        slow_training_layers) -> None:
+    slow_training_layers(0.02)  # a SplitGAN step then takes several seconds
     trainer = Trainer(_config(small_cache, tmp_path / "slow", "splitgan", steps=50))
     first = threading.Event()
     trainer.on_progress = lambda p: first.set()

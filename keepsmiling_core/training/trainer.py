@@ -216,9 +216,10 @@ class Trainer:
         }
         config_json = {**cfg.to_json(), "size": size, "resolved": resolved}
         (run_dir / "config.json").write_text(json.dumps(config_json, indent=2, default=str) + "\n", "utf-8")
-        _truncate_metrics(run_dir / "metrics.jsonl", start)
+        elapsed_before = _truncate_metrics(run_dir / "metrics.jsonl", start)
 
         loop = _Loop(self, cfg, run_dir, nets, recipe, data, fixed, size, config_json)
+        loop.elapsed_before = elapsed_before
         return loop.run(start)
 
     def _restore(self, run_dir: Path, nets, recipe: Recipe, device: torch.device) -> int:
@@ -246,6 +247,8 @@ class _Loop:
         self.nets, self.recipe, self.data, self.fixed, self.size = nets, recipe, data, fixed, size
         self.config_json = config_json
         self.latest: dict[str, torch.Tensor] = {}
+        self.elapsed_before = 0.0  # training seconds of the run before this session (resume)
+        self.started = time.perf_counter()
         self.sample_png: Path | None = None
         self.writer = None
         if cfg.tensorboard:
@@ -277,7 +280,7 @@ class _Loop:
                     self.latest.update(self.recipe.train_step(images, smiling, step))
                 except StopRequested:
                     snapshot.restore()
-                    self._stopped_within_step(done, factor, checkpointed=done % cfg.checkpoint_every == 0)
+                    self._stopped_within_step(done, factor, checkpointed=done == start or done % cfg.checkpoint_every == 0)
                     break
                 except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
                     if is_out_of_memory(exc):
@@ -327,7 +330,10 @@ class _Loop:
     def _log(self, done: int, factor: float, eta: float) -> None:
         losses = self._losses()
         epoch = self.data.epoch_of(done - 1)
-        record = {"step": done, "epoch": epoch, "lr_factor": factor, "time": time.time(), **losses}
+        # elapsed_s counts the whole run across resumes, so a front end can say how long it trained
+        elapsed = self.elapsed_before + time.perf_counter() - self.started
+        record = {"step": done, "epoch": epoch, "lr_factor": factor, "time": time.time(),
+                  "elapsed_s": round(elapsed, 2), **losses}
         with (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         if self.writer is not None:
@@ -396,15 +402,23 @@ def _resolved_section(config_path: Path) -> dict:
         return {}
 
 
-def _truncate_metrics(path: Path, step: int) -> None:
-    """On resume drop lines logged after the checkpoint, so metrics.jsonl reads as one clean run."""
+def _truncate_metrics(path: Path, step: int) -> float:
+    """On resume drop lines logged after the checkpoint, so metrics.jsonl reads as one clean run.
+
+    Returns the training seconds the kept lines record (``elapsed_s`` of the last one; 0 without)."""
     if not path.exists():
-        return
+        return 0.0
     kept = []
+    elapsed = 0.0
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            if json.loads(line).get("step", 0) <= step:
+            record = json.loads(line)
+            if record.get("step", 0) <= step:
                 kept.append(line)
-        except json.JSONDecodeError:
+                value = record.get("elapsed_s")
+                if isinstance(value, (int, float)) and 0 <= value < 1e9:
+                    elapsed = float(value)
+        except (json.JSONDecodeError, AttributeError):
             continue
     atomic_write_text(path, "".join(line + "\n" for line in kept))
+    return elapsed
