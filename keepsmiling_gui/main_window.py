@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QToolBar,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from keepsmiling_core.paths import samples_dir
 
 from . import edit_jobs
-from .model_catalog import ModelEntry, default_edit_model, find_models
+from .model_catalog import ModelEntry, default_edit_model, describe_model, find_models
 from .model_picker import ModelPicker
 from .photo_view import PhotoScene, PhotoView
 from .settings import AppSettings
@@ -262,6 +263,10 @@ class MainWindow(QMainWindow):
         self.zoom_label = QLabel()
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.device_label = QLabel(f"Device: {device_name(pick_device(None))}")
+        self.status_progress = QProgressBar()  # long background work (a smile direction) shows here
+        self.status_progress.setMaximumWidth(160)
+        self.status_progress.setVisible(False)
+        self.statusBar().addPermanentWidget(self.status_progress)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.device_label)
 
@@ -432,6 +437,9 @@ class MainWindow(QMainWindow):
 
     def load_model(self, entry: ModelEntry) -> None:
         """Load an edit model in a worker; the cache of encoded faces is for the old model, so it goes."""
+        if entry.setup == "splitgan" and not entry.has_direction and not entry.shipped:
+            self.prepare_direction(entry)
+            return
         reason = entry.missing_for_edit()
         if reason:
             self.show_error("This model cannot edit photos", reason)
@@ -443,6 +451,37 @@ class MainWindow(QMainWindow):
         self.notify(f"Loading {entry.label}…")
         self.tasks.start(Editor, entry.path, on_success=lambda editor: self._model_loaded(entry, editor),
                          on_failure=lambda text: self._model_failed(entry, text))
+
+    def prepare_direction(self, entry: ModelEntry) -> None:
+        """A SplitGAN run stopped before its smile direction was computed: compute it now, in a worker,
+        with its progress in the status bar, then load the model."""
+        self._pending_model = entry
+        self.notify(f"Computing the smile direction of {entry.label}…", 0)
+        self.status_progress.setRange(0, 0)
+        self.status_progress.setVisible(True)
+
+        def progress(event) -> None:
+            if event.fraction is not None:
+                self.status_progress.setRange(0, 100)
+                self.status_progress.setValue(int(100 * event.fraction))
+
+        def done(_path) -> None:
+            self.status_progress.setVisible(False)
+            updated = describe_model(Path(entry.path))
+            if self._pending_model is not entry:
+                self.refresh_models()
+            elif updated is None or not updated.has_direction:
+                self._model_failed(entry, f"No smile direction could be stored in {entry.path}.")
+            else:
+                self.refresh_models()
+                self.load_model(updated)
+
+        def failed(text: str) -> None:
+            self.status_progress.setVisible(False)
+            self._model_failed(entry, text)
+
+        self.tasks.start(edit_jobs.direction_for_run, Path(entry.path), on_progress=progress,
+                         on_success=done, on_failure=failed)
 
     def _model_loaded(self, entry: ModelEntry, editor) -> None:
         if self._pending_model is not entry:

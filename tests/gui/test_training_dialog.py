@@ -31,7 +31,7 @@ def dialog(qtbot, messages, mtfl_subset: Path, tmp_path: Path, wait_until):
     dlg.training.wait(60_000)
 
 
-def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: Path):
+def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: Path, mtfl_subset: Path):
     dialog.validate_dataset()
     wait_until(lambda: dialog.dataset_counts is not None)
     assert dialog.dataset_counts == (200, 200)  # the fixed balanced MTFL subset
@@ -40,6 +40,28 @@ def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: P
     dialog.validate_dataset()
     wait_until(lambda: dialog.dataset_counts is None and "Checking" not in dialog.dataset_status.text())
     assert "nowhere" in dialog.dataset_status.text()
+    # Start reflects what is known: disabled, with the reason, while the dataset is known to be unusable
+    assert not dialog.start_button.isEnabled() and "nowhere" in dialog.start_button.toolTip()
+    dialog.dataset_path.setText(str(mtfl_subset))
+    dialog.validate_dataset()
+    wait_until(lambda: dialog.dataset_counts == (200, 200))
+    assert dialog.start_button.isEnabled()
+
+
+def test_chart_colours_never_repeat_and_stay_with_their_series(qtbot):
+    from keepsmiling_gui.loss_plot import LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.add_point(1, {"z_last": 1.0})
+    first = plot.colours["z_last"].name()
+    names = [f"loss_{i:02d}" for i in range(40)]
+    plot.add_point(2, dict.fromkeys(names, 0.5))
+    colours = [plot.colours[name].rgb() for name in ["z_last", *names]]
+    assert len(set(colours)) == len(colours), "two series share a colour"
+    assert plot.colours["z_last"].name() == first, "a series keeps its colour when others appear"
+    plot.resize(500, 300)
+    assert not plot.grab().isNull()  # paints with 41 series
 
 
 def test_folders_dataset_counts_photos_per_label(dialog, wait_until, mtfl_root: Path, tmp_path: Path):
