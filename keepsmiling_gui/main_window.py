@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.samples_dialog = None
         self._loading_photo: Path | None = None
         self._pending_model: ModelEntry | None = None
+        self._shown_once = False
         self._quitting = False  # the user confirmed Quit; a second close (after training stopped) goes through
         self._after_save: Callable[[], None] | None = None  # what "Save" in the unsaved-edits prompt resumes
 
@@ -149,24 +150,46 @@ class MainWindow(QMainWindow):
         if screen is None:
             return
         available = screen.availableGeometry()
-        frame_w = max(0, self.frameGeometry().width() - self.geometry().width())
-        frame_h = max(0, self.frameGeometry().height() - self.geometry().height())
-        most = QSize(available.width() - frame_w, available.height() - frame_h)
         if not restored:
-            wanted = QSize(min(PREFERRED_SIZE.width(), int(most.width() * 0.92)),
-                           min(PREFERRED_SIZE.height(), int(most.height() * 0.92)))
-            self.resize(wanted)
-            frame = self.frameGeometry()
-            frame.moveCenter(available.center())
-            self.move(frame.topLeft())
+            left, top, right, bottom = self._frame_margins()
+            most = QSize(available.width() - left - right, available.height() - top - bottom)
+            self.resize(min(PREFERRED_SIZE.width(), int(most.width() * 0.92)),
+                        min(PREFERRED_SIZE.height(), int(most.height() * 0.92)))
+            # move() places a top-level window's frame, not its contents
+            self.move(available.left() + (available.width() - self.width() - left - right) // 2,
+                      available.top() + (available.height() - self.height() - top - bottom) // 2)
+        self._keep_on_screen()
+
+    def _frame_margins(self) -> tuple[int, int, int, int]:
+        """The window frame's left, top, right, bottom; before the first show a generous estimate."""
+        frame, inner = self.frameGeometry(), self.geometry()
+        if frame != inner:
+            return (inner.left() - frame.left(), inner.top() - frame.top(), frame.right() - inner.right(),
+                    frame.bottom() - inner.bottom())
+        return 8, 36, 8, 8  # title bar and borders of common window managers
+
+    def _keep_on_screen(self) -> None:
+        """Shrink and move the window so that its frame lies inside the screen's available area."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
             return
-        if self.width() > most.width() or self.height() > most.height():  # remembered from a larger screen
-            self.resize(min(self.width(), most.width()), min(self.height(), most.height()))
-        frame = self.frameGeometry()
-        x = min(max(frame.left(), available.left()), available.right() + 1 - frame.width())
-        y = min(max(frame.top(), available.top()), available.bottom() + 1 - frame.height())
-        if (x, y) != (frame.left(), frame.top()):
+        available = screen.availableGeometry()
+        left, top, right, bottom = self._frame_margins()
+        width = min(self.width(), available.width() - left - right)
+        height = min(self.height(), available.height() - top - bottom)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        # x(), y() and move() are the frame's top-left corner for a top-level window
+        x = max(available.left(), min(self.x(), available.right() + 1 - (width + left + right)))
+        y = max(available.top(), min(self.y(), available.bottom() + 1 - (height + top + bottom)))
+        if (x, y) != (self.x(), self.y()):
             self.move(x, y)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:  # the real frame is known once shown: check the fit again
+            self._shown_once = True
+            QTimer.singleShot(0, self._keep_on_screen)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
         action = QAction(text, self)
