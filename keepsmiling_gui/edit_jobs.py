@@ -139,3 +139,26 @@ def tile(images: np.ndarray, columns: int = 8, gap: int = 2) -> np.ndarray:
         r, c = divmod(i, columns)
         grid[r * (s + gap):r * (s + gap) + s, c * (s + gap):c * (s + gap) + s] = image
     return grid
+
+
+def direction_for_run(run_dir: Path, report) -> Path:
+    """Compute a trained SplitGAN run's smile direction from the crops it trained on (picking a stopped
+    run in the model list); EditError when those crops are gone."""
+    import json
+
+    from keepsmiling_core.errors import EditError
+
+    from .training_job import direction_for
+
+    run_dir = Path(run_dir)
+    try:
+        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        cache = Path(config["data"]) if isinstance(config, dict) and isinstance(config.get("data"), str) else None
+    except (OSError, ValueError, KeyError):
+        cache = None
+    if cache is None or not (cache / "manifest.json").is_file():
+        where = f" ({cache})" if cache is not None else ""
+        raise EditError(f"The SplitGAN run {run_dir} has no smile direction yet, and the crops it was trained on"
+                        f"{where} are gone; run 'keepsmiling latent --run {run_dir} --data CACHE' with a crop "
+                        "cache of the same size.")
+    return direction_for(run_dir, cache, report)

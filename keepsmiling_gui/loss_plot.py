@@ -22,24 +22,38 @@ PALETTE = [
     QColor(227, 119, 194),
     QColor(127, 127, 127),
 ]
-MAX_POINTS = 2000  # older points are thinned so painting stays cheap on long runs
+MAX_POINTS = 2000
+
+
+def series_colour(index: int) -> QColor:
+    """The ``index``-th series' colour: the palette first, then hues a golden angle apart at two
+    lightnesses, so no two series of a plot ever share a colour (a SplitGAN logs ten losses)."""
+    if index < len(PALETTE):
+        return QColor(PALETTE[index])
+    extra = index - len(PALETTE)
+    hue = (extra * 137.508 + 20.0) % 360.0
+    return QColor.fromHslF(hue / 360.0, 0.65, 0.38 if extra % 2 else 0.55)  # older points are thinned so painting stays cheap on long runs
 
 
 class LossPlot(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.series: dict[str, list[tuple[float, float]]] = {}
+        self.colours: dict[str, QColor] = {}  # fixed when a series first appears: colours never move
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def clear(self) -> None:
         self.series.clear()
+        self.colours.clear()
         self.update()
 
     def add_point(self, step: float, losses: dict[str, float]) -> None:
         for name, value in losses.items():
             if value is None or not math.isfinite(float(value)):
                 continue
+            if name not in self.colours:
+                self.colours[name] = series_colour(len(self.colours))
             points = self.series.setdefault(name, [])
             points.append((float(step), float(value)))
             if len(points) > MAX_POINTS:
@@ -99,8 +113,8 @@ class LossPlot(QWidget):
 
         legend_x = plot.right() + 10
         legend_y = plot.top()
-        for index, (name, points) in enumerate(sorted(self.series.items())):
-            colour = PALETTE[index % len(PALETTE)]
+        for name, points in sorted(self.series.items()):
+            colour = self.colours[name]
             path = QPainterPath()
             for i, (x, y) in enumerate(points):
                 if i == 0:

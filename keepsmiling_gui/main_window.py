@@ -12,15 +12,18 @@ it as it was. *Smile all* gives every face the slider's value and focuses them a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QToolBar,
@@ -30,7 +33,7 @@ from PySide6.QtWidgets import (
 from keepsmiling_core.paths import samples_dir
 
 from . import edit_jobs
-from .model_catalog import ModelEntry, default_edit_model, find_models
+from .model_catalog import ModelEntry, default_edit_model, describe_model, find_models
 from .model_picker import ModelPicker
 from .photo_view import PhotoScene, PhotoView
 from .settings import AppSettings
@@ -41,6 +44,8 @@ from .workers import LatestOnlyRunner, TaskRunner, dedicated_pool
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 
+
+PREFERRED_SIZE = QSize(1280, 820)  # on screens that have room for it
 
 # The photo the app opens when started without one: a real portrait whose mouth does not smile yet, so
 # the first slider drag shows what the app is for.
@@ -72,7 +77,8 @@ class MainWindow(QMainWindow):
         # renders get a thread of their own: a slider never waits behind detection or a save
         self.renderer = LatestOnlyRunner(self, dedicated_pool(self))
         self.renderer.delivered.connect(self._on_rendered)
-        self.renderer.failed.connect(lambda _g, text: self.show_error("Cannot edit", text))
+        self.renderer.failed.connect(self._render_failed)
+        self._render_error_shown = False  # one dialog per photo and model; later failures go to the status bar
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._update_title)
 
@@ -93,6 +99,9 @@ class MainWindow(QMainWindow):
         self.samples_dialog = None
         self._loading_photo: Path | None = None
         self._pending_model: ModelEntry | None = None
+        self._shown_once = False
+        self._quitting = False  # the user confirmed Quit; a second close (after training stopped) goes through
+        self._after_save: Callable[[], None] | None = None  # what "Save" in the unsaved-edits prompt resumes
 
         self.scene = PhotoScene(self)
         self.scene.faceClicked.connect(self.toggle_face)
@@ -101,9 +110,15 @@ class MainWindow(QMainWindow):
         self.original_scene = PhotoScene(self)
         self.original_view = PhotoView(self.original_scene)
         self.original_view.setVisible(False)
-        self.view.horizontalScrollBar().valueChanged.connect(self._sync_views)
-        self.view.verticalScrollBar().valueChanged.connect(self._sync_views)
-        self.view.zoomChanged.connect(lambda _: self._sync_views())
+        self._syncing = False
+        for source, target in ((self.view, self.original_view), (self.original_view, self.view)):
+            # either pane leads: zooming or panning one moves the other the same way
+            def sync(*_args, s=source, t=target) -> None:
+                self._sync_views(s, t)
+
+            source.horizontalScrollBar().valueChanged.connect(sync)
+            source.verticalScrollBar().valueChanged.connect(sync)
+            source.zoomChanged.connect(sync)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.original_view)
         self.splitter.addWidget(self.view)
@@ -119,13 +134,63 @@ class MainWindow(QMainWindow):
         self.refresh_models(select_default=True)
         self._update_title()
         self._update_actions()
-        self.resize(QSize(1280, 820))
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        self._place_on_screen()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # Space compares wherever the focus is (``eventFilter``)
         self.markers_action.setChecked(self.settings.value("view/markers", True, bool))
 
     # ----------------------------------------------------------------------------------- layout
+    def _place_on_screen(self) -> None:
+        """Restore the remembered geometry, or take most of the available screen; either way the whole
+        window (status bar included) fits the screen's available area (taskbars, panels and scaling)."""
+        geometry = self.settings.value("window/geometry")
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        if not restored:
+            left, top, right, bottom = self._frame_margins()
+            most = QSize(available.width() - left - right, available.height() - top - bottom)
+            self.resize(min(PREFERRED_SIZE.width(), int(most.width() * 0.92)),
+                        min(PREFERRED_SIZE.height(), int(most.height() * 0.92)))
+            # move() places a top-level window's frame, not its contents
+            self.move(available.left() + (available.width() - self.width() - left - right) // 2,
+                      available.top() + (available.height() - self.height() - top - bottom) // 2)
+        self._keep_on_screen()
+
+    def _frame_margins(self) -> tuple[int, int, int, int]:
+        """The window frame's left, top, right, bottom; before the first show a generous estimate."""
+        frame, inner = self.frameGeometry(), self.geometry()
+        if frame != inner:
+            return (inner.left() - frame.left(), inner.top() - frame.top(), frame.right() - inner.right(),
+                    frame.bottom() - inner.bottom())
+        return 8, 36, 8, 8  # title bar and borders of common window managers
+
+    def _keep_on_screen(self) -> None:
+        """Shrink and move the window so that its frame lies inside the screen's available area."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        left, top, right, bottom = self._frame_margins()
+        width = min(self.width(), available.width() - left - right)
+        height = min(self.height(), available.height() - top - bottom)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        # x(), y() and move() are the frame's top-left corner for a top-level window
+        x = max(available.left(), min(self.x(), available.right() + 1 - (width + left + right)))
+        y = max(available.top(), min(self.y(), available.bottom() + 1 - (height + top + bottom)))
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:  # the real frame is known once shown: check the fit again
+            self._shown_once = True
+            QTimer.singleShot(0, self._keep_on_screen)
+
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
@@ -177,6 +242,8 @@ class MainWindow(QMainWindow):
         self.samples_action = self._action("&Sample smiles…", lambda: self.open_samples(), None,
                                            "Show mouths a SimpleGAN draws from noise")
         self.reload_models_action = self._action("&Refresh model list", lambda: self.refresh_models(), None)
+        self.about_action = self._action("&About KeepSmiling", lambda: self.show_about(), None,
+                                         "Versions, the device in use and licence notes")
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -204,6 +271,8 @@ class MainWindow(QMainWindow):
         model_menu.addAction(self.reload_models_action)
         settings_menu = bar.addMenu("&Settings")
         settings_menu.addAction(self.train_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
 
         # Short toolbar labels (the menus keep the full ones) keep the editing toolbar within an 800 px
         # window; the model list has a toolbar of its own that moves to a second row when both do not
@@ -259,8 +328,14 @@ class MainWindow(QMainWindow):
         from keepsmiling_core.device import device_name, pick_device
 
         self.zoom_label = QLabel()
-        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
-        self.device_label = QLabel(f"Device: {device_name(pick_device(None))}")
+        for view in (self.view, self.original_view):
+            view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.device_text = device_name(pick_device(None))
+        self.device_label = QLabel(f"Device: {self.device_text}")
+        self.status_progress = QProgressBar()  # long background work (a smile direction) shows here
+        self.status_progress.setMaximumWidth(160)
+        self.status_progress.setVisible(False)
+        self.statusBar().addPermanentWidget(self.status_progress)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.device_label)
 
@@ -276,7 +351,12 @@ class MainWindow(QMainWindow):
             self.undo_stack.isClean()
         except RuntimeError:  # emitted by the stack's own destructor
             return
-        name = self.photo.path.name if self.photo is not None and self.photo.path else "no photo"
+        if self.photo is None or not self.photo.path:
+            name = "no photo"
+        elif self.save_path is not None:  # after Save As the window shows the file it now writes
+            name = f"{self.save_path.name} (from {self.photo.path.name})"
+        else:
+            name = self.photo.path.name
         dirty = "" if self.undo_stack.isClean() else " •"
         self.setWindowTitle(f"KeepSmiling — {name}{dirty}")
 
@@ -287,8 +367,19 @@ class MainWindow(QMainWindow):
         self.smile_all_action.setEnabled(bool(self.faces))
         self.clear_action.setEnabled(bool(self.strengths))
         self.export_action.setEnabled(bool(self.strengths) and self.editor is not None)
+        self._update_slider_hint()
 
     # ----------------------------------------------------------------------------------- messages
+    def show_about(self) -> None:
+        from .about import about_html
+
+        box = QMessageBox(self)
+        box.setWindowTitle("About KeepSmiling")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(about_html(self.device_text))
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.exec()
+
     def notify(self, text: str, timeout_ms: int = 8000) -> None:
         self.statusBar().showMessage(text, timeout_ms)
         self.message.emit(text)
@@ -322,7 +413,7 @@ class MainWindow(QMainWindow):
 
     def open_photo(self, path: Path) -> None:
         """Read the photo in a worker; detection follows once it is on screen."""
-        if not self.confirm_discard():
+        if not self.confirm_discard(then=lambda: self.open_photo(path)):
             return
         from keepsmiling_core.imageio import read_photo
 
@@ -347,6 +438,7 @@ class MainWindow(QMainWindow):
         self.prepared = {}
         self.last_render = None
         self.save_path = None
+        self._render_error_shown = False
         self.undo_stack.clear()
         self.scene.set_photo(photo.rgb)
         self.original_scene.set_photo(photo.rgb)
@@ -431,6 +523,9 @@ class MainWindow(QMainWindow):
 
     def load_model(self, entry: ModelEntry) -> None:
         """Load an edit model in a worker; the cache of encoded faces is for the old model, so it goes."""
+        if entry.setup == "splitgan" and not entry.has_direction and not entry.shipped:
+            self.prepare_direction(entry)
+            return
         reason = entry.missing_for_edit()
         if reason:
             self.show_error("This model cannot edit photos", reason)
@@ -443,6 +538,37 @@ class MainWindow(QMainWindow):
         self.tasks.start(Editor, entry.path, on_success=lambda editor: self._model_loaded(entry, editor),
                          on_failure=lambda text: self._model_failed(entry, text))
 
+    def prepare_direction(self, entry: ModelEntry) -> None:
+        """A SplitGAN run stopped before its smile direction was computed: compute it now, in a worker,
+        with its progress in the status bar, then load the model."""
+        self._pending_model = entry
+        self.notify(f"Computing the smile direction of {entry.label}…", 0)
+        self.status_progress.setRange(0, 0)
+        self.status_progress.setVisible(True)
+
+        def progress(event) -> None:
+            if event.fraction is not None:
+                self.status_progress.setRange(0, 100)
+                self.status_progress.setValue(int(100 * event.fraction))
+
+        def done(_path) -> None:
+            self.status_progress.setVisible(False)
+            updated = describe_model(Path(entry.path))
+            if self._pending_model is not entry:
+                self.refresh_models()
+            elif updated is None or not updated.has_direction:
+                self._model_failed(entry, f"No smile direction could be stored in {entry.path}.")
+            else:
+                self.refresh_models()
+                self.load_model(updated)
+
+        def failed(text: str) -> None:
+            self.status_progress.setVisible(False)
+            self._model_failed(entry, text)
+
+        self.tasks.start(edit_jobs.direction_for_run, Path(entry.path), on_progress=progress,
+                         on_success=done, on_failure=failed)
+
     def _model_loaded(self, entry: ModelEntry, editor) -> None:
         if self._pending_model is not entry:
             return
@@ -452,6 +578,7 @@ class MainWindow(QMainWindow):
         self.prepared = {}
         self.shown = {}  # the patches on screen came from the old model: every face renders again
         self.blocked = {}
+        self._render_error_shown = False
         for item in self.scene.faces:
             item.set_blocked(None)
         self.settings.set_value("model/path", str(entry.path))
@@ -504,6 +631,7 @@ class MainWindow(QMainWindow):
         if self.training_dialog is None:
             self.training_dialog = TrainingDialog(self)
             self.training_dialog.runFinished.connect(self._training_finished)
+            self.training_dialog.runSaved.connect(lambda _run: self.refresh_models())
         self.training_dialog.show()
         self.training_dialog.raise_()
 
@@ -590,9 +718,37 @@ class MainWindow(QMainWindow):
             self.strength_control.set_value(self.strengths[min(self.focus)], notify=False)
         self._update_actions()
 
+    def _update_slider_hint(self) -> None:
+        """The slider's hint says what it will move now, and what to do when that is nothing yet."""
+        count = len(self.faces)
+        if self.focus:
+            faces = ", ".join(str(i + 1) for i in sorted(self.focus))
+            hint = f"Smile strength of face {faces}" if len(self.focus) == 1 else f"Smile strength of faces {faces}"
+            hint += (" (double outline; click another face to move that one instead)" if count > 1 else "")
+        elif count == 1:
+            hint = "Drag to make the face smile"
+        elif count > 1:
+            hint = f"{count} faces: click a face to choose which one the slider edits, or use Smile all"
+        else:
+            hint = "Open a photo with a face to edit"
+        self.strength_control.set_hint(f"{hint}. 0 leaves the mouth as it is, negative values frown.")
+
     def _strength_moved(self, value: float) -> None:
-        """The slider moved: only the focused faces follow; with none in focus the value waits for Smile all."""
+        """The slider moved: only the focused faces follow. With a single face in the photo the slider
+        needs no click; with several and none in focus the value waits for a click or Smile all."""
         if not self.focus:
+            editable = [i for i in range(len(self.faces)) if i not in self.blocked]
+            if len(self.faces) == 1 and editable:
+                self._gesture_before = self.edit_state()
+                self.strengths = {0: value}
+                self.focus = frozenset({0})
+                self._show_edit_state()
+                if self.editor is None:
+                    self.offer_model()
+                self.request_render()  # the control's ``committed`` records the undo step
+                return
+            if len(self.faces) > 1:
+                self.notify("Click a face to choose which one the slider edits, or use Smile all.", 8000)
             return
         if self._gesture_before is None:
             self._gesture_before = self.edit_state()
@@ -667,6 +823,16 @@ class MainWindow(QMainWindow):
                         f"{per_face:.0f} ms per face{prepared}", 5000)
         self._after_render_update()
 
+    def _render_failed(self, _generation: int, text: str) -> None:
+        """A render failed: the slider keeps moving, so say it once in a dialog and then in the status bar."""
+        self._unsettled = set()
+        if self._render_error_shown:
+            self.notify(f"Cannot edit: {text}", 15000)
+        else:
+            self._render_error_shown = True
+            self.show_error("Cannot edit", text)
+        self._after_render_update()
+
     def _after_render_update(self) -> None:
         self._update_actions()
         if self.renderer.idle:
@@ -675,19 +841,17 @@ class MainWindow(QMainWindow):
     def show_original(self, show: bool) -> None:
         self.scene.set_show_edits(not show)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.show_original(True)
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.show_original(False)
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        """Hold Space to compare, wherever the keyboard focus is in this window (slider, spin box,
+        model list, a toolbar button): an application-wide filter sees the key before any widget."""
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and event.key() == Qt.Key.Key_Space \
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier \
+                and isinstance(watched, QWidget) and watched.window() is self:
+            if not event.isAutoRepeat():
+                self.show_original(kind == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)
 
     def set_split(self, on: bool) -> None:
         self.original_view.setVisible(on)
@@ -699,12 +863,21 @@ class MainWindow(QMainWindow):
             self.view.fit_photo()
         self._sync_views()
 
-    def _sync_views(self) -> None:
-        if not self.original_view.isVisible():
+    def _sync_views(self, source: PhotoView | None = None, target: PhotoView | None = None) -> None:
+        """Give ``target`` the zoom and scroll position of ``source`` (default: the edited pane leads)."""
+        source, target = source or self.view, target or self.original_view
+        if self._syncing or not self.original_view.isVisible():
             return
-        self.original_view.setTransform(self.view.transform())
-        self.original_view.horizontalScrollBar().setValue(self.view.horizontalScrollBar().value())
-        self.original_view.verticalScrollBar().setValue(self.view.verticalScrollBar().value())
+        self._syncing = True
+        try:
+            if target.transform() != source.transform():
+                target.setTransform(source.transform())
+            target._fitted = source._fitted
+            target.horizontalScrollBar().setValue(source.horizontalScrollBar().value())
+            target.verticalScrollBar().setValue(source.verticalScrollBar().value())
+        finally:
+            self._syncing = False
+        self.zoom_label.setText(f"{source.zoom() * 100:.0f} %")
 
     def displayed_image(self):
         """The photo as the view shows it now (edits included, markers excluded), as RGB."""
@@ -717,24 +890,23 @@ class MainWindow(QMainWindow):
         folder = self.settings.value("paths/save_dir", str(original.parent))
         return Path(folder) / f"{original.stem}-smiling{suffix}"
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Save (asking for a name the first time); False when nothing was started."""
         if self.photo is None:
-            return
+            return False
         if self.save_path is None:
-            self.save_as()
-        else:
-            self.write_to(self.save_path)
+            return self.save_as()
+        return self.write_to(self.save_path)
 
-    def save_as(self) -> None:
+    def save_as(self) -> bool:
         if self.photo is None:
-            return
+            return False
         path, _ = QFileDialog.getSaveFileName(self, "Save the edited photo", str(self._suggested_name()),
                                               "JPEG (*.jpg *.jpeg);;PNG (*.png)")
-        if path:
-            self.write_to(Path(path))
+        return self.write_to(Path(path)) if path else False
 
-    def write_to(self, path: Path) -> None:
-        """Save in a worker; replacing the original photo needs an explicit yes."""
+    def write_to(self, path: Path) -> bool:
+        """Save in a worker; replacing the original photo needs an explicit yes. False when not started."""
         path = Path(path)
         if path.suffix == "":
             path = path.with_suffix(".jpg")
@@ -745,12 +917,16 @@ class MainWindow(QMainWindow):
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 self.notify("Not saved: the original was kept.")
-                return
+                return False
         alphas = self._edited_alphas()
         self.notify(f"Saving {path.name}…")
         self.tasks.start(edit_jobs.save_edited_photo, path, self.editor, self.photo, self.faces, alphas,
-                         dict(self.prepared), on_success=self._saved,
-                         on_failure=lambda text: self.show_error("Cannot save", text))
+                         dict(self.prepared), on_success=self._saved, on_failure=self._save_failed)
+        return True
+
+    def _save_failed(self, text: str) -> None:
+        self._after_save = None  # whatever waited for the save (quit, another photo) does not happen
+        self.show_error("Cannot save", text)
 
     def _edited_alphas(self) -> dict[int, float]:
         """Each editable smiling face with its own strength: what the view shows is what gets written."""
@@ -760,8 +936,12 @@ class MainWindow(QMainWindow):
         self.save_path = Path(path)
         self.settings.set_value("paths/save_dir", str(Path(path).parent))
         self.undo_stack.setClean()
+        self._update_title()
         self.notify(f"Saved {path}")
         self.saved.emit(Path(path))
+        then, self._after_save = self._after_save, None
+        if then is not None:
+            then()
 
     def export_faces(self, folder: Path | None = None) -> None:
         if self.photo is None or self.editor is None or not self.strengths:
@@ -778,30 +958,50 @@ class MainWindow(QMainWindow):
                          on_success=lambda paths: self.notify(f"Exported {len(paths)} images to {folder}"),
                          on_failure=lambda text: self.show_error("Cannot export", text))
 
-    def confirm_discard(self) -> bool:
+    def confirm_discard(self, then: Callable[[], None] | None = None) -> bool:
+        """True when the current edits may go. Save writes them first (in a worker) and returns False;
+        once the photo is saved, ``then`` (what the user was doing: quit, open another photo) runs."""
         if self.photo is None or self.undo_stack.isClean():
             return True
         answer = QMessageBox.question(
-            self, "Unsaved edits", "The edited photo has not been saved. Discard the edits?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            self, "Unsaved edits", "The edited photo has not been saved. Save it before going on?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            self._after_save = then
+            if not self.save():  # the file dialog was cancelled: nothing happens
+                self._after_save = None
+            return False
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if not self.confirm_discard():
-            event.ignore()
-            return
-        if self.training_dialog is not None and self.training_dialog.running:
-            answer = QMessageBox.question(
-                self, "Training is running",
-                "A training run is still going. Stop it and quit? A checkpoint is written, so it can be "
-                "resumed later from Settings ▸ Train… or with 'keepsmiling train --resume'.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
+        """Quit without ever blocking the GUI thread: a running training is asked to stop (it abandons its
+        step and writes a checkpoint within about a second) and the window closes once it has."""
+        if not self._quitting:
+            if not self.confirm_discard(then=self.close):
                 event.ignore()
                 return
-            self.notify("Stopping the training run and writing its checkpoint…")
-            self.training_dialog.stop_and_wait()
+            dialog = self.training_dialog
+            if dialog is not None and dialog.running:
+                answer = QMessageBox.question(
+                    self, "Training is running",
+                    "A training run is still going. Stop it and quit? A checkpoint is written, so it can be "
+                    "resumed later from Settings ▸ Train… or with 'keepsmiling train --resume'.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+                if answer != QMessageBox.StandardButton.Yes:
+                    event.ignore()
+                    return
+            self._quitting = True
+        dialog = self.training_dialog
+        if dialog is not None and dialog.running:
+            self.notify("Stopping… the training run writes its checkpoint, then KeepSmiling quits.", 0)
+            self.setEnabled(False)
+            dialog.idle.connect(self.close, Qt.ConnectionType.QueuedConnection)
+            dialog.request_stop()
+            event.ignore()
+            return
+        if dialog is not None:
+            dialog.hide()  # a visible dialog would keep the application running
         self._cancel_renders()
         self.settings.set_value("window/geometry", self.saveGeometry())
         self.settings.set_value("view/markers", self.markers_action.isChecked())

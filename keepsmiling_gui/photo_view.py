@@ -139,12 +139,7 @@ class FaceItem(QGraphicsObject):
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(pen)
-        if self.hovered:
-            fill = QColor(colour)
-            fill.setAlpha(35)
-            painter.setBrush(QBrush(fill))
-        else:
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(Qt.BrushStyle.NoBrush)  # outlines only: a fill would tint the edit being judged
         painter.drawRoundedRect(self._box, 4, 4)
         if self.focused:
             gap = 2 * width

@@ -56,6 +56,12 @@ class StrengthControl(QWidget):
     def value(self) -> float:
         return self._value
 
+    def set_hint(self, text: str) -> None:
+        """What the slider moves now (the window knows: one face, the focused ones, or none yet)."""
+        for widget in (self.slider, self.spin):
+            widget.setToolTip(text)
+            widget.setStatusTip(text)
+
     def set_value(self, value: float, *, notify: bool = True) -> None:
         """Set programmatically (undo/redo); never records a ``committed`` step."""
         value = round(min(MAXIMUM, max(MINIMUM, float(value))), 2)

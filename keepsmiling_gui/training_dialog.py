@@ -37,7 +37,14 @@ from keepsmiling_core.paths import mtfl_dir
 from .loss_plot import LossPlot
 from .model_catalog import SETUP_LABELS, runs_dir
 from .settings import AppSettings
-from .training_job import DATASET_KINDS, JobEvent, TrainingJob, TrainingRequest
+from .training_job import (
+    DATASET_KINDS,
+    JobEvent,
+    TrainingJob,
+    TrainingRequest,
+    last_checkpoint_step,
+    read_history,
+)
 from .workers import TaskRunner, dedicated_pool
 
 
@@ -61,6 +68,8 @@ class TrainingDialog(QDialog):
     """Non-modal so the user can keep editing photos while a model trains."""
 
     runFinished = Signal(object)  # noqa: N815 - the run folder (Path) once a run ended with a checkpoint
+    runSaved = Signal(object)  # noqa: N815 - the run folder (Path) whenever a run stopped, paused or ended
+    idle = Signal()  # the training worker has returned (after a stop: the checkpoint is written)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -70,6 +79,9 @@ class TrainingDialog(QDialog):
         self.training = TaskRunner(self, dedicated_pool(self))  # hours-long: keep it off the shared pool
         self.job: TrainingJob | None = None
         self._started_at = 0.0
+        self._elapsed_before = 0.0  # training time of the run before this launch (resumes)
+        self.last_elapsed: float | None = None  # training seconds of the whole run when the job last returned
+        self.dataset_problem: str | None = None  # why Start is disabled: the dataset is known to be unusable
         self._counts_generation = 0
         self.last_progress = None
         self.last_result: dict | None = None
@@ -288,10 +300,12 @@ class TrainingDialog(QDialog):
     def validate_dataset(self) -> None:
         """Count smiling / non-smiling faces in a worker; only the newest check updates the label."""
         path = self.dataset_path.text().strip()
+        self._counts_generation += 1
         if not path:
             self.dataset_status.setText("Choose the dataset folder.")
+            self._set_dataset_problem("Choose the dataset folder first.")
             return
-        self._counts_generation += 1
+        self._set_dataset_problem(None)  # unknown while checking: Start stays possible
         generation = self._counts_generation
         spec = f"{self.dataset_kind.currentData()}:{path}"
         self.dataset_status.setText("Checking the dataset…")
@@ -308,16 +322,24 @@ class TrainingDialog(QDialog):
         if isinstance(outcome, str):
             self.dataset_status.setText(f"<span style='color:#c0392b'>{outcome}</span>")
             self.dataset_counts = None
+            self._set_dataset_problem(outcome)
             self._update_epochs()
             return
         smiling, other = outcome
         self.dataset_counts = outcome
+        self._set_dataset_problem(None if smiling and other else
+                                  "Training needs both smiling and non-smiling faces in the dataset.")
         self._update_epochs()
         colour = "#1e8449" if smiling and other else "#c0392b"
         note = "" if smiling and other else " — training needs both smiling and non-smiling faces."
         what = "photos" if self.dataset_kind.currentData() == "folders" else "faces"
         self.dataset_status.setText(
             f"<span style='color:{colour}'>Found {smiling:,} smiling and {other:,} non-smiling {what}{note}</span>")
+
+    def _set_dataset_problem(self, problem: str | None) -> None:
+        """Start is disabled, with the reason as its tooltip, while the dataset is known to be unusable."""
+        self.dataset_problem = problem
+        self._set_running(self.running)
 
     # running --------------------------------------------------------------------------------------
     @property
@@ -326,7 +348,9 @@ class TrainingDialog(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self.settings_box.setEnabled(not running)
-        self.start_button.setEnabled(not running)
+        problem = getattr(self, "dataset_problem", None)
+        self.start_button.setEnabled(not running and problem is None)
+        self.start_button.setToolTip(f"Cannot start: {problem}" if problem else "Start training with these settings")
         self.resume_button.setEnabled(not running)
         paused = self.job is not None and self.job.paused and not running
         self.pause_button.setEnabled(running or paused)
@@ -341,8 +365,6 @@ class TrainingDialog(QDialog):
         self._save_settings(request)
         Path(request.out_dir).mkdir(parents=True, exist_ok=True)
         self.job = TrainingJob(request)
-        self.loss_plot.clear()
-        self.progress.setValue(0)
         self.last_result = None
         self.last_error = None
         self._log(f"Starting {SETUP_LABELS[request.setup]} on {request.spec}")
@@ -361,7 +383,6 @@ class TrainingDialog(QDialog):
         except KeepSmilingError as exc:
             QMessageBox.warning(self, "Cannot resume", str(exc))
             return
-        self.loss_plot.clear()
         self.last_result = None
         self.last_error = None
         self._log(f"Resuming {SETUP_LABELS.get(self.job.request.setup, self.job.request.setup)} run {run_dir}")
@@ -370,17 +391,47 @@ class TrainingDialog(QDialog):
     def _launch(self) -> None:
         assert self.job is not None
         self.job.reset()
+        self._show_history()
+        self._set_busy("Starting…")
         self._started_at = time.monotonic()
         self.training.start(self.job.run, on_progress=self._on_event, on_success=self._on_done,
                          on_failure=self._on_failed)
         self._set_running(True)
 
+    def _show_history(self) -> None:
+        """A resumed run keeps its loss curves and its training time: both come from its metrics.jsonl,
+        up to the checkpoint the run continues from."""
+        self.loss_plot.clear()
+        self._elapsed_before = 0.0
+        if self.job is None or not self.job.resume:
+            return
+        history = read_history(self.job.run_dir, up_to=last_checkpoint_step(self.job.run_dir) or 0)
+        for step, losses in history.points:
+            self.loss_plot.add_point(step, losses)
+        self._elapsed_before = history.elapsed_s
+
+    def elapsed(self) -> float:
+        """Seconds the run has trained, over every session and resume."""
+        return self._elapsed_before + (time.monotonic() - self._started_at)
+
+    def _set_busy(self, text: str) -> None:
+        """An indeterminate bar: something runs whose length is unknown (never a stale 100 %)."""
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(text)
+
+    def _set_fraction(self, fraction: float, label: str) -> None:
+        self.progress.setRange(0, 100)
+        self.progress.setValue(int(round(100 * min(1.0, max(0.0, fraction)))))
+        self.progress.setFormat(f"{label} %p%")
+
     def toggle_pause(self) -> None:
         if self.job is None:
             return
         if self.running:
-            self.status.setText("Pausing after this step (a checkpoint is written)…")
+            self.status.setText("Pausing… (a checkpoint of the last complete step is written)")
+            self._set_busy("Pausing…")
             self.pause_button.setEnabled(False)
+            self.cancel_button.setEnabled(False)
             self.job.stop(pause=True)
         elif self.job.paused:
             self._log("Resuming from the last checkpoint")
@@ -388,17 +439,22 @@ class TrainingDialog(QDialog):
 
     def cancel(self) -> None:
         if self.job is not None and self.running:
-            self.status.setText("Stopping after this step and writing a checkpoint…")
+            self.status.setText("Stopping… (a checkpoint of the last complete step is written)")
+            self._set_busy("Stopping…")
             self.cancel_button.setEnabled(False)
             self.pause_button.setEnabled(False)
             self.job.stop(pause=False)
 
     def _on_event(self, event: JobEvent) -> None:
+        if self.job is not None and self.job.stop_requested:
+            return  # "Stopping…" stays until the job returns
         if event.stage == "train" and event.progress is not None:
             self._show_progress(event.progress)
             return
-        if event.fraction is not None:
-            self.progress.setValue(int(100 * event.fraction))
+        if event.stage == "starting":
+            self._set_busy("Starting…")
+        elif event.fraction is not None:
+            self._set_fraction(event.fraction, "Preparing crops" if event.stage == "prepare" else "Direction")
         if event.text:
             self.status.setText(event.text)
             if event.stage != "prepare" or event.fraction in (None, 0.0):
@@ -408,10 +464,11 @@ class TrainingDialog(QDialog):
         self.last_progress = progress
         total = max(1, int(getattr(progress, "total_steps", 1) or 1))
         step = int(getattr(progress, "step", 0))
-        self.progress.setMaximum(total)
+        self.progress.setRange(0, total)
         self.progress.setValue(min(step, total))
         self.progress.setFormat(f"step {step:,} / {total:,} (%p%)")
-        self.eta.setText(f"ETA {format_duration(getattr(progress, 'eta_s', None))}")
+        self.eta.setText(f"{format_duration(self.elapsed())} elapsed, "
+                         f"ETA {format_duration(getattr(progress, 'eta_s', None))}")
         losses = dict(getattr(progress, "losses", {}) or {})
         self.loss_plot.add_point(step, losses)
         summary = ", ".join(f"{k} {v:.3f}" for k, v in sorted(losses.items()))
@@ -426,18 +483,38 @@ class TrainingDialog(QDialog):
     def _on_done(self, result: dict) -> None:
         self.last_result = result
         self._set_running(False)
-        elapsed = format_duration(time.monotonic() - self._started_at)
+        self.last_elapsed = self.elapsed()
+        elapsed = format_duration(self.last_elapsed)
         run_dir = result.get("run_dir")
-        if result.get("paused"):
-            self.status.setText(f"Paused; checkpoint in {run_dir}. Press Resume to continue.")
+        step = last_checkpoint_step(run_dir) if run_dir is not None else None
+        at = f" at step {step:,}" if step else ""
+        if run_dir is None or (result.get("stopped") and step is None):
+            self._set_fraction(0.0, "Stopped")
+            self.status.setText(f"Stopped after {elapsed}, before the first step: nothing to keep.")
+        elif result.get("paused"):
+            self._show_step(step or 0)
+            self.status.setText(f"Paused{at} after {elapsed} of training; checkpoint in {run_dir}. "
+                                "Press Resume to continue.")
         elif result.get("stopped"):
-            self.status.setText(f"Cancelled after {elapsed}; the checkpoint in {run_dir} can be used or resumed.")
+            self._show_step(step)
+            self.status.setText(f"Cancelled{at} after {elapsed} of training; the checkpoint in {run_dir} "
+                                "can be used or resumed.")
         else:
+            self.progress.setRange(0, max(1, self.progress.maximum()))
             self.progress.setValue(self.progress.maximum())
             self.status.setText(f"Finished in {elapsed}: {run_dir}")
         self._log(self.status.text())
-        if run_dir is not None and not result.get("paused"):
-            self.runFinished.emit(Path(run_dir))
+        if run_dir is not None and step is not None:
+            self.runSaved.emit(Path(run_dir))
+            if not result.get("paused"):
+                self.runFinished.emit(Path(run_dir))
+        self.idle.emit()
+
+    def _show_step(self, step: int) -> None:
+        total = max(1, int(self.job.request.steps) if self.job is not None else step)
+        self.progress.setRange(0, total)
+        self.progress.setValue(min(step, total))
+        self.progress.setFormat(f"step {step:,} / {total:,} (%p%)")
 
     def _on_failed(self, message: str) -> None:
         self.last_error = message
@@ -446,14 +523,21 @@ class TrainingDialog(QDialog):
             self.job.paused = False
             self._set_running(False)
         self.status.setText(f"<span style='color:#c0392b'>{message}</span>")
+        self._set_fraction(0.0, "Failed")
         self._log(f"Failed: {message}")
+        self.idle.emit()
         QMessageBox.warning(self, "Training stopped", message)
 
     def _log(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
-    def stop_and_wait(self, timeout_ms: int = 120_000) -> bool:
-        """Stop a running job (the trainer writes its checkpoint) and wait for it; True when it ended."""
+    def request_stop(self) -> None:
+        """Ask a running job to stop (Quit): returns at once; ``idle`` is emitted once it has."""
+        if self.running and not self.job.stop_requested:
+            self.cancel()
+
+    def stop_and_wait(self, timeout_ms: int = 10_000) -> bool:
+        """Stop a running job and wait for it (scripts and tests only: this blocks the calling thread)."""
         if self.running:
             self.job.stop()
             if not self.training.wait(timeout_ms):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from typing import Any
 
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.paths import user_dir
+from keepsmiling_core.training.stopping import StopRequested
 
 DATASET_KINDS = {"MTFL": "mtfl", "CelebA": "celeba", "Folders": "folders"}
 
@@ -60,10 +63,52 @@ class TrainingRequest:
 class JobEvent:
     """One progress report from the job to the dialog."""
 
-    stage: str  # "prepare" | "train" | "direction" | "message"
+    stage: str  # "prepare" | "starting" | "train" | "direction" | "message"
     text: str = ""
     progress: Any = None  # core Progress for "train"
     fraction: float | None = None
+
+
+METRIC_FIELDS = ("step", "epoch", "lr_factor", "time", "elapsed_s")  # metrics.jsonl fields that are not losses
+MAX_METRICS_BYTES = 64 << 20  # a longer metrics file is not a run this app wrote
+
+
+@dataclass
+class RunHistory:
+    """What a run logged before this session: its loss curves and how long it trained."""
+
+    points: list[tuple[int, dict[str, float]]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def read_history(run_dir: Path, up_to: int | None = None) -> RunHistory:
+    """The run's metrics.jsonl as loss points (steps <= ``up_to``: what a resume keeps); damaged lines or
+    a damaged file only lose the chart."""
+    history = RunHistory()
+    path = Path(run_dir) / "metrics.jsonl"
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_METRICS_BYTES:
+            return history
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return history
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+            continue
+        if up_to is not None and record["step"] > up_to:
+            continue
+        losses = {k: float(v) for k, v in record.items()
+                  if k not in METRIC_FIELDS and isinstance(v, (int, float)) and not isinstance(v, bool)
+                  and math.isfinite(v)}
+        history.points.append((record["step"], losses))
+        elapsed = record.get("elapsed_s")
+        if isinstance(elapsed, (int, float)) and math.isfinite(elapsed) and 0 <= elapsed < 1e9:
+            history.elapsed_s = float(elapsed)
+    return history
 
 
 def _config_for(request: TrainingRequest, cache: Path, run_dir: Path, resume: bool):
@@ -142,6 +187,8 @@ class TrainingJob:
         from keepsmiling_core.data.cache import build_crop_cache
 
         def prepare_progress(done: int, total: int) -> None:
+            if self._stop_requested:  # folders run face detection photo by photo: stop between photos
+                raise StopRequested("Preparing the crop cache was cancelled; nothing was written.")
             report(JobEvent("prepare", "Preparing mouth crops…", fraction=done / max(1, total)))
 
         return Path(build_crop_cache(
@@ -171,6 +218,7 @@ class TrainingJob:
         if self._stop_requested:
             return {"run_dir": None, "stopped": True, "paused": self.paused, "cache": cache}
         report(JobEvent("message", f"Training {request.setup} in {self.run_dir}"))
+        report(JobEvent("starting", "Starting the trainer (loading the crops, building the networks)…"))
         trainer = Trainer(
             _config_for(request, Path(cache), self.run_dir, self.resume),
             on_progress=lambda p: report(JobEvent("train", progress=p)),
@@ -186,11 +234,13 @@ class TrainingJob:
         self.run_dir = run_dir
         self.resume = True
         direction = None
-        if request.setup == "splitgan" and not self.paused:
-            from keepsmiling_core.editing.latent import compute_direction
-
-            report(JobEvent("direction", "Computing the smile direction in latent space…"))
-            direction = compute_direction(run_dir, Path(cache), device=request.device)
+        # A stopped run gets its direction when it is picked in the model list; Cancel must not wait for it.
+        if request.setup == "splitgan" and not self._stop_requested:
+            try:
+                direction = direction_for(run_dir, Path(cache), report, lambda: self._stop_requested,
+                                          device=request.device)
+            except StopRequested:
+                direction = None
         return {
             "run_dir": run_dir,
             "stopped": self._stop_requested,
@@ -199,3 +249,37 @@ class TrainingJob:
             "direction": direction,
         }
 
+
+
+def last_checkpoint_step(run_dir: Path) -> int | None:
+    """The step of the run's newest checkpoint (where a resume continues); None without one."""
+    from keepsmiling_core.training.checkpoint import list_checkpoints
+
+    try:
+        checkpoints = list_checkpoints(Path(run_dir))
+    except (KeepSmilingError, OSError, ValueError):
+        return None
+    if not checkpoints:
+        return None
+    try:
+        return int(checkpoints[-1].name.rsplit("_", 1)[-1])
+    except ValueError:
+        return None
+
+
+def direction_for(run_dir: Path, cache: Path, report: Callable[[JobEvent], None],
+                  should_stop: Callable[[], bool] | None = None, device: str | None = None) -> Path:
+    """Compute a SplitGAN run's smile direction, reporting progress; StopRequested when stopped."""
+    from keepsmiling_core.editing.latent import compute_direction
+
+    text = "Computing the smile direction in latent space…"
+    report(JobEvent("direction", text, fraction=0.0))
+
+    def progress(done: int, total: int) -> None:
+        if should_stop is not None and should_stop():
+            raise StopRequested("Computing the smile direction was cancelled.")
+        report(JobEvent("direction", text, fraction=done / max(1, total)))
+
+    # small batches: a stop is noticed within one batch even on a loaded CPU
+    return compute_direction(run_dir, cache, progress=progress, device=device, batch_size=64,
+                             should_stop=should_stop)

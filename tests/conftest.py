@@ -29,4 +29,5 @@ def mtfl_root() -> Path:
 # Shared fixtures live beside this file, one module per owner, so parts can grow them independently:
 #   fixtures_data.py   -- small real crop caches built from MTFL (owner: data)
 #   fixtures_models.py -- tiny real trained runs (SplitGAN, ComplexGAN, classifier) (owner: editing)
-pytest_plugins = ["fixtures_data", "fixtures_models"]
+#   fixtures_training.py -- a slow training step (each layer slower) for stop and quit latency
+pytest_plugins = ["fixtures_data", "fixtures_models", "fixtures_training"]

@@ -51,6 +51,7 @@ from .lock import RunLock
 from .recipes import Recipe, build_recipe
 from .samples import write_grid
 from .schedule import apply_lr, lr_factor
+from .stopping import StepSnapshot, StopHooks, StopRequested
 
 FIXED_SAMPLES = 8      # crops (half smiling) or noise vectors x 2 shown in every sample grid
 
@@ -228,9 +229,10 @@ class Trainer:
         }
         config_json = {**cfg.to_json(), "size": size, "resolved": resolved}
         atomic_write_text(run_dir / "config.json", json.dumps(config_json, indent=2, default=str) + "\n")
-        _truncate_metrics(run_dir / "metrics.jsonl", start)
+        elapsed_before = _truncate_metrics(run_dir / "metrics.jsonl", start)
 
         loop = _Loop(self, cfg, run_dir, nets, recipe, data, fixed, size, config_json)
+        loop.elapsed_before = elapsed_before
         return loop.run(start)
 
     def _restore(self, run_dir: Path, nets, recipe: Recipe, device: torch.device) -> int:
@@ -264,6 +266,8 @@ class _Loop:
         self.nets, self.recipe, self.data, self.fixed, self.size = nets, recipe, data, fixed, size
         self.config_json = config_json
         self.latest: dict[str, torch.Tensor] = {}
+        self.elapsed_before = 0.0  # training seconds of the run before this session (resume)
+        self.started = time.perf_counter()
         self.sample_png: Path | None = None
         self.writer = None
         if cfg.tensorboard:
@@ -274,17 +278,29 @@ class _Loop:
     def run(self, start: int) -> Path:
         cfg, hp, total = self.cfg, self.recipe.hp, self.cfg.steps
         t0, done = time.perf_counter(), start
+        # A stop request abandons the step under way (checked at every layer and gradient) and puts back
+        # what it changed, so Quit and Cancel answer in about a second even at 30 s per step.
+        in_step = [False]
+        hooks = StopHooks(self.nets.values(), lambda: in_step[0] and self.trainer._stop_requested())
+        self.recipe.stop_check = hooks.check
+        snapshot = StepSnapshot(self.nets, self.recipe.optimizers)
         try:
             for step in range(start, total):
                 factor = lr_factor(hp.schedule, step, total, hp.decay_start)
                 for name, optimizer in self.recipe.optimizers.items():
                     apply_lr(optimizer, self.recipe.base_lrs[name], factor)
                 try:
+                    snapshot.take()
+                    in_step[0] = True
                     images, smiling = self.data.batch(step)
                     images = augment(images, hflip=hp.hflip, jitter=hp.jitter)
                     if images.device.type == "cuda":
                         images = images.contiguous(memory_format=torch.channels_last)
                     self.latest.update(self.recipe.train_step(images, smiling, step))
+                except StopRequested:
+                    snapshot.restore()
+                    self._stopped_within_step(done, factor, checkpointed=done == start or done % cfg.checkpoint_every == 0)
+                    break
                 except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
                     if is_out_of_memory(exc):
                         raise TrainingError(
@@ -292,6 +308,8 @@ class _Loop:
                             f"--batch-size {max(1, hp.batch_size // 2)} or --device cpu."
                         ) from exc
                     raise
+                finally:
+                    in_step[0] = False
                 done = step + 1
                 if done % cfg.sample_every == 0 or done == total:
                     self._sample(done)
@@ -311,9 +329,19 @@ class _Loop:
                     self.trainer.stopped_early = done < total
                     break
         finally:
+            hooks.remove()
+            self.recipe.stop_check = None
             if self.writer is not None:
                 self.writer.close()
         return self.run_dir
+
+    def _stopped_within_step(self, done: int, factor: float, checkpointed: bool) -> None:
+        """The step after ``done`` was abandoned and undone: keep a checkpoint of step ``done``."""
+        self.trainer.stopped_early = True
+        if done == 0:
+            return  # nothing trained yet: no checkpoint to keep
+        if not checkpointed:
+            self._checkpoint(done, factor)
 
     def _losses(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.latest.items()}
@@ -321,7 +349,10 @@ class _Loop:
     def _log(self, done: int, factor: float, eta: float) -> None:
         losses = self._losses()
         epoch = self.data.epoch_of(done - 1)
-        record = {"step": done, "epoch": epoch, "lr_factor": factor, "time": time.time(), **losses}
+        # elapsed_s counts the whole run across resumes, so a front end can say how long it trained
+        elapsed = self.elapsed_before + time.perf_counter() - self.started
+        record = {"step": done, "epoch": epoch, "lr_factor": factor, "time": time.time(),
+                  "elapsed_s": round(elapsed, 2), **losses}
         append_text(self.run_dir / "metrics.jsonl", json.dumps(record) + "\n")
         if self.writer is not None:
             for key, value in losses.items():
@@ -426,14 +457,22 @@ def saved_run_steps(run_dir: str | Path) -> int | None:
     return None if found is None else found[0].steps
 
 
-def _truncate_metrics(path: Path, step: int) -> None:
+def _truncate_metrics(path: Path, step: int) -> float:
     """On resume drop lines logged after the checkpoint, so metrics.jsonl reads as one clean run.
 
-    Unreadable lines (a partial last line after a kill, invalid UTF-8) are dropped too."""
+    Unreadable lines (a partial last line after a kill, invalid UTF-8) are dropped too. Returns the
+    training seconds the kept lines record (``elapsed_s`` of the last one; 0 without)."""
     from ..validation import read_metrics
 
     if not path.exists() and not path.is_symlink():
-        return
+        return 0.0
     records, _ = read_metrics(path)
-    kept = [json.dumps(record) for record in records if record["step"] <= step]
+    kept, elapsed = [], 0.0
+    for record in records:
+        if record["step"] <= step:
+            kept.append(json.dumps(record))
+            value = record.get("elapsed_s")
+            if isinstance(value, (int, float)) and 0 <= value < 1e9:
+                elapsed = float(value)
     atomic_write_text(path, "".join(line + "\n" for line in kept))
+    return elapsed

@@ -56,18 +56,42 @@ def test_runs_in_user_folder_are_listed_and_simplegan_shows_samples(
     dialog.close()
 
 
-def test_splitgan_without_direction_is_explained(qtbot, messages, no_shipped_models, isolated_app_state: Path,
-                                                 splitgan_model: Path):
+def test_picking_a_splitgan_run_without_direction_computes_it_then_edits(
+        qtbot, messages, wait_until, no_shipped_models, isolated_app_state: Path, splitgan_model: Path):
     run = isolated_app_state / "runs" / "no-direction"
     shutil.copytree(splitgan_model, run)
     for name in ("latent.json", "latent.safetensors"):
         (run / name).unlink()
     window = MainWindow()
     qtbot.addWidget(window)
+    window.show()
     assert window.editor is None
-    entry = window.models[0]
-    window.load_model(entry)
-    assert "no smile direction" in messages.messages[-1][2]
+    assert [m.path for m in window.models] == [run]
+    window.model_picker.activated.emit(0)  # the user picks the stopped run
+    assert window.status_progress.isVisible() and "smile direction" in window.statusBar().currentMessage()
+    wait_until(lambda: window.editor is not None or messages.messages, 120)
+    assert messages.messages == []
+    assert (run / "latent.json").is_file() and window.model_entry.path == run
+    assert window.model_entry.has_direction and not window.status_progress.isVisible()
+
+
+def test_splitgan_run_without_direction_or_crops_is_explained(qtbot, messages, wait_until, no_shipped_models,
+                                                              isolated_app_state: Path, splitgan_model: Path):
+    import json
+
+    run = isolated_app_state / "runs" / "no-direction"
+    shutil.copytree(splitgan_model, run)
+    for name in ("latent.json", "latent.safetensors"):
+        (run / name).unlink()
+    config = json.loads((run / "config.json").read_text())
+    config["data"] = str(isolated_app_state / "deleted-cache")
+    (run / "config.json").write_text(json.dumps(config))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.load_model(window.models[0])
+    wait_until(lambda: bool(messages.messages), 60)
+    text = messages.messages[-1][2]
+    assert "no smile direction" in text and "deleted-cache" in text and window.editor is None
 
 
 def test_no_model_offers_shipped_default_or_training(qtbot, messages, wait_until, no_shipped_models,

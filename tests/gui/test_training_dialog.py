@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def dialog(qtbot, messages, mtfl_subset: Path, tmp_path: Path, wait_until):
     dlg.training.wait(60_000)
 
 
-def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: Path):
+def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: Path, mtfl_subset: Path):
     dialog.validate_dataset()
     wait_until(lambda: dialog.dataset_counts is not None)
     assert dialog.dataset_counts == (200, 200)  # the fixed balanced MTFL subset
@@ -39,6 +40,28 @@ def test_dataset_validation_counts_smiling_faces(dialog, wait_until, tmp_path: P
     dialog.validate_dataset()
     wait_until(lambda: dialog.dataset_counts is None and "Checking" not in dialog.dataset_status.text())
     assert "nowhere" in dialog.dataset_status.text()
+    # Start reflects what is known: disabled, with the reason, while the dataset is known to be unusable
+    assert not dialog.start_button.isEnabled() and "nowhere" in dialog.start_button.toolTip()
+    dialog.dataset_path.setText(str(mtfl_subset))
+    dialog.validate_dataset()
+    wait_until(lambda: dialog.dataset_counts == (200, 200))
+    assert dialog.start_button.isEnabled()
+
+
+def test_chart_colours_never_repeat_and_stay_with_their_series(qtbot):
+    from keepsmiling_gui.loss_plot import LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.add_point(1, {"z_last": 1.0})
+    first = plot.colours["z_last"].name()
+    names = [f"loss_{i:02d}" for i in range(40)]
+    plot.add_point(2, dict.fromkeys(names, 0.5))
+    colours = [plot.colours[name].rgb() for name in ["z_last", *names]]
+    assert len(set(colours)) == len(colours), "two series share a colour"
+    assert plot.colours["z_last"].name() == first, "a series keeps its colour when others appear"
+    plot.resize(500, 300)
+    assert not plot.grab().isNull()  # paints with 41 series
 
 
 def test_folders_dataset_counts_photos_per_label(dialog, wait_until, mtfl_root: Path, tmp_path: Path):
@@ -106,8 +129,64 @@ def test_pause_resume_and_cancel_write_checkpoints(dialog, wait_until):
     assert "Cancelled" in dialog.status.text()
 
 
-def test_quitting_during_training_asks_then_stops_with_a_checkpoint(qtbot, messages, wait_until, mtfl_subset: Path,
-                                                                    tmp_path: Path):
+class GuiStallMeter:
+    """Ticks a 10 ms timer on the GUI thread and records the longest gap: how long the GUI was blocked."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.longest = 0.0
+        self._last = time.monotonic()
+        self.timer = QTimer(interval=10)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        self.longest = max(self.longest, now - self._last)
+        self._last = now
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.longest
+
+
+def _start_slow_run(dialog, slow_training_layers, wait_until, setup: str = "splitgan") -> None:
+    """A real run whose every layer takes 10 ms more: a step lasts seconds, as on a loaded CPU."""
+    slow_training_layers(0.01)
+    dialog.setup.setCurrentIndex(dialog.setup.findData(setup))
+    dialog.steps.setValue(1000)
+    dialog.start()
+    wait_until(lambda: dialog.last_progress is not None or dialog.last_error is not None, 180)
+    assert dialog.last_error is None, dialog.last_error
+
+
+def test_cancel_during_a_slow_step_acknowledges_at_once_and_stops_within_two_seconds(
+        qtbot, dialog, wait_until, slow_training_layers):
+    _start_slow_run(dialog, slow_training_layers, wait_until)
+    qtbot.wait(300)  # inside the next (slow) step
+    meter = GuiStallMeter()
+    asked = time.monotonic()
+    dialog.cancel_button.click()
+    acknowledged = time.monotonic() - asked
+    assert "Stopping" in dialog.status.text() and dialog.progress.format() == "Stopping…"
+    assert not dialog.cancel_button.isEnabled()
+    wait_until(lambda: dialog.last_result is not None or dialog.last_error is not None, 30)
+    latency = time.monotonic() - asked
+    stall = meter.stop()
+    print(f"cancel: acknowledged in {acknowledged * 1000:.0f} ms, run stopped in {latency:.2f} s, "
+          f"longest GUI stall {stall * 1000:.0f} ms")
+    assert dialog.last_error is None, dialog.last_error
+    assert acknowledged < 0.1 and latency < 2.0 and stall < 0.25
+    run_dir = Path(dialog.last_result["run_dir"])
+    steps = [json.loads(p.read_text())["step"] for p in run_dir.glob("checkpoints/*/checkpoint.json")]
+    assert steps == [dialog.last_progress.step], "the last complete step is kept"
+    assert f"Cancelled at step {steps[0]:,}" in dialog.status.text()
+    assert not (run_dir / "latent.json").exists(), "Cancel does not wait for the smile direction"
+
+
+def test_quitting_during_a_slow_step_closes_within_two_seconds_with_a_checkpoint(
+        qtbot, messages, wait_until, mtfl_subset: Path, tmp_path: Path, slow_training_layers):
     from PySide6.QtWidgets import QMessageBox
 
     from keepsmiling_gui.main_window import MainWindow
@@ -117,35 +196,48 @@ def test_quitting_during_training_asks_then_stops_with_a_checkpoint(qtbot, messa
     window.show()
     window.open_training()
     dialog = window.training_dialog
-    dialog.setup.setCurrentIndex(dialog.setup.findData("simplegan"))
     dialog.dataset_path.setText(str(mtfl_subset))
     dialog.size.setCurrentIndex(dialog.size.findData(32))
     dialog.limit.setValue(48)
     dialog.batch_size.setValue(8)
-    dialog.steps.setValue(100_000)
     dialog.out_dir.setText(str(tmp_path / "runs"))
     dialog.extra_config = {"tensorboard": False}
-    dialog.start()
-    wait_until(lambda: dialog.last_progress is not None, 120)
+    _start_slow_run(dialog, slow_training_layers, wait_until)
     dialog.close()  # only hides: the run goes on
     assert dialog.running and "background" in window.statusBar().currentMessage()
 
     messages.answer = QMessageBox.StandardButton.No
-    assert not window.close() and dialog.running
+    assert not window.close() and dialog.running and window.isVisible()
     messages.answer = QMessageBox.StandardButton.Yes
-    assert window.close()
-    assert not dialog.running and dialog.last_result["stopped"]
+    qtbot.wait(300)  # inside a slow step
+    meter = GuiStallMeter()
+    asked = time.monotonic()
+    window.close()
+    acknowledged = time.monotonic() - asked
+    assert window.statusBar().currentMessage().startswith("Stopping")
+    wait_until(lambda: not window.isVisible(), 30)
+    latency = time.monotonic() - asked
+    stall = meter.stop()
+    print(f"quit: acknowledged in {acknowledged * 1000:.0f} ms, window closed in {latency:.2f} s, "
+          f"longest GUI stall {stall * 1000:.0f} ms")
+    assert acknowledged < 0.1 and latency < 2.0 and stall < 0.25
+    assert not dialog.running and dialog.last_result["stopped"] and not dialog.isVisible()
     run_dir = Path(dialog.last_result["run_dir"])
-    assert list(run_dir.glob("checkpoints/step_*/checkpoint.json"))
-
-    # a later session continues the same run from its checkpoint
     stopped_at = max(json.loads(p.read_text())["step"] for p in run_dir.glob("checkpoints/*/checkpoint.json"))
+    assert stopped_at == dialog.last_progress.step
+
+    # a later session continues the same run from its checkpoint, with its chart and its training time
+    elapsed_before = dialog.last_elapsed
     again = TrainingDialog()
     qtbot.addWidget(again)
     again.resume_run(run_dir)
+    assert again.loss_plot.series and max(x for x, _ in again.loss_plot.series["rec_l1"]) == stopped_at
+    assert again.progress.maximum() == 0, "indeterminate until the first step of this session"
     wait_until(lambda: again.last_error is not None or (again.last_progress is not None
                                                         and again.last_progress.step > stopped_at), 120)
     assert again.last_error is None, again.last_error
     again.cancel()
     wait_until(lambda: again.last_result is not None, 60)
     assert Path(again.last_result["run_dir"]) == run_dir and again.last_result["stopped"]
+    assert 0 < again._elapsed_before <= elapsed_before
+    assert again.last_elapsed > again._elapsed_before, "the elapsed time counts the earlier session too"

@@ -51,6 +51,14 @@ class Recipe(ABC):
         self.base_lrs = {name: self.base_lr(name) for name in self.optimizers}
         # (1, 1, S, S) typical mouth mask, set by the trainer when the setup judges edits as delivered.
         self.edit_mask: torch.Tensor | None = None
+        # Set by the trainer while it runs: raises StopRequested once a stop was asked for.
+        self.stop_check: Callable[[], None] | None = None
+
+    def between_updates(self) -> None:
+        """Called by ``train_step`` after the critic's update, before the generator's: a stop asked
+        for meanwhile abandons the step here (the trainer undoes the critic's update)."""
+        if self.stop_check is not None:
+            self.stop_check()
 
     def delivered(self, images: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
         """An edit as the photo will receive it: the brightness of ``change``, inside the mouth mask.

@@ -88,6 +88,7 @@ class ComplexGANRecipe(Recipe):
         }
 
         if step % hp.n_critic == hp.n_critic - 1:
+            self.between_updates()
             set_requires_grad(D, False)
             with self.autocast():
                 fake, mask = self.translate(images, c_trg)

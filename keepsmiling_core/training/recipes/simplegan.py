@@ -50,6 +50,7 @@ class SimpleGANRecipe(Recipe):
             fake = G(z)
         losses, real_logits = self.nonsaturating_critic_step(D, images, fake, step)
 
+        self.between_updates()
         set_requires_grad(D, False)
         with self.autocast():
             loss_g = g_nonsaturating(D(fake))

@@ -82,6 +82,7 @@ class SplitGANRecipe(Recipe):
         losses["rec_l1"] = rec_l1
 
         if update_g:
+            self.between_updates()
             set_requires_grad(D, False)
             with self.autocast():
                 adv = g_nonsaturating(critic_outputs(D, recon)[0].float())
