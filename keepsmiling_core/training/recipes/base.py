@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...editing.tone import brightness
+from ..distributed import SINGLE
 from ..losses import d_nonsaturating, r1_penalty, smile_loss
 
 
@@ -51,6 +52,12 @@ class Recipe(ABC):
         self.base_lrs = {name: self.base_lr(name) for name in self.optimizers}
         # (1, 1, S, S) typical mouth mask, set by the trainer when the setup judges edits as delivered.
         self.edit_mask: torch.Tensor | None = None
+        # This process's slice of each global batch (training/distributed.py); set by the trainer.
+        self.shard = SINGLE
+
+    def noise(self, n: int, dim: int, device: torch.device) -> torch.Tensor:
+        """Gaussian noise for this rank's ``n`` samples, drawn for the global batch (see ``Shard.take``)."""
+        return self.shard.take(torch.randn(n * self.shard.world, dim, device=device))
 
     def delivered(self, images: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
         """An edit as the photo will receive it: the brightness of ``change``, inside the mouth mask.
