@@ -411,7 +411,9 @@ class TrainingDialog(QDialog):
         self.progress.setMaximum(total)
         self.progress.setValue(min(step, total))
         self.progress.setFormat(f"step {step:,} / {total:,} (%p%)")
-        self.eta.setText(f"ETA {format_duration(getattr(progress, 'eta_s', None))}")
+        speed = getattr(progress, "images_per_s", None)
+        self.eta.setText(f"ETA {format_duration(getattr(progress, 'eta_s', None))}"
+                         + (f" · {speed:,.0f} images/s" if speed else ""))
         losses = dict(getattr(progress, "losses", {}) or {})
         self.loss_plot.add_point(step, losses)
         summary = ", ".join(f"{k} {v:.3f}" for k, v in sorted(losses.items()))
