@@ -467,8 +467,10 @@ class TrainingDialog(QDialog):
         self.progress.setRange(0, total)
         self.progress.setValue(min(step, total))
         self.progress.setFormat(f"step {step:,} / {total:,} (%p%)")
+        speed = getattr(progress, "images_per_s", None)
         self.eta.setText(f"{format_duration(self.elapsed())} elapsed, "
-                         f"ETA {format_duration(getattr(progress, 'eta_s', None))}")
+                         f"ETA {format_duration(getattr(progress, 'eta_s', None))}"
+                         + (f" · {speed:,.0f} images/s" if speed else ""))
         losses = dict(getattr(progress, "losses", {}) or {})
         self.loss_plot.add_point(step, losses)
         summary = ", ".join(f"{k} {v:.3f}" for k, v in sorted(losses.items()))

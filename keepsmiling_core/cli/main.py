@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         build_parser(None).print_help()
         return 1
+    args._argv = argv  # what ``train --nproc`` hands on to the processes it starts
     try:
         return int(args._run(args) or 0)
     except KeepSmilingError as exc:

@@ -37,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a loss weight or optimiser setting, e.g. --set lambda_rec=5 (repeatable)")
     parser.add_argument("--arch", action="append", default=[], metavar="NAME=VALUE",
                         help="override a network width, e.g. --arch width=16 (repeatable)")
+    parser.add_argument("--nproc", type=int, default=1, metavar="N",
+                        help="train with N data-parallel processes on this machine (one per GPU, or gloo on "
+                             "the CPU), as 'torchrun --standalone --nproc_per_node N' would; --batch-size is "
+                             "per process")
 
 
 def _pairs(items: list[str], flag: str) -> dict:
@@ -65,10 +69,31 @@ def _steps_for_epochs(epochs: float, data: str, setup: str, batch_size: int | No
     return max(1, int(round(epochs * count / batch)))
 
 
+def _launch(args: argparse.Namespace) -> int:
+    """Start ``--nproc`` ranks, each running this same command without ``--nproc`` (torchrun sets their ranks)."""
+    from keepsmiling_core.training import distributed
+
+    argv = list(getattr(args, "_argv", None) or sys.argv[1:])
+    kept: list[str] = []
+    skip = False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--nproc":
+            skip = True
+        elif not item.startswith("--nproc="):
+            kept.append(item)
+    program, program_args = distributed.python_module_command("keepsmiling_core.cli.main", kept)
+    distributed.launch(args.nproc, program, program_args, threads_per_process=args.threads)
+    print(f"Training finished with {args.nproc} processes; run folder: {args.out}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from keepsmiling_core.device import pick_device
+    from keepsmiling_core.training import distributed
     from keepsmiling_core.training.config import TrainConfig
     from keepsmiling_core.training.trainer import Trainer, saved_run_steps
 
@@ -79,6 +104,13 @@ def run(args: argparse.Namespace) -> int:
         raise TrainingError(f"--epochs must be more than 0, not {args.epochs}.")
     if args.threads is not None and args.threads < 1:
         raise TrainingError(f"--threads must be at least 1, not {args.threads}.")
+    if args.nproc < 1:
+        raise TrainingError(f"--nproc must be at least 1, not {args.nproc}.")
+    if args.nproc > 1:
+        if distributed.launched_by_torchrun():
+            raise TrainingError("--nproc starts its own processes; under torchrun leave it out.")
+        return _launch(args)
+    main_rank = distributed.shard_from_env().is_main
     if args.threads:
         import torch
 
@@ -95,13 +127,15 @@ def run(args: argparse.Namespace) -> int:
         keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),
     )
     config.validate()  # before the progress bar, so a bad option reads as one line
-    bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr)
+    bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr, disable=not main_rank)
 
     def on_progress(p) -> None:
         if bar.n == 0 and p.step > 0:
             bar.reset(total=p.total_steps)
         bar.update(p.step - bar.n)
         shown = {k: f"{v:.3g}" for k, v in list(p.losses.items())[:5]}
+        if p.images_per_s is not None:
+            shown["img/s"] = f"{p.images_per_s:.0f}"
         bar.set_postfix(epoch=p.epoch, **shown, refresh=False)
 
     trainer = Trainer(config, on_progress=on_progress)
@@ -122,5 +156,6 @@ def run(args: argparse.Namespace) -> int:
     for note in trainer.notes:
         print(f"keepsmiling train: note: {note}", file=sys.stderr)
     state = "stopped early" if trainer.stopped_early else "finished"
-    print(f"Training {state}; run folder: {run_dir}")
+    if main_rank:
+        print(f"Training {state}; run folder: {run_dir}")
     return 0

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -47,32 +48,47 @@ from keepsmiling_core.editing.tone import brightness
 from keepsmiling_core.errors import CheckpointError, CropError, EditError, KeepSmilingError
 
 EDITABLE_SETUPS = ("splitgan", "complexgan")
-_THREADS_LOCK = threading.Lock()
-_THREADS_USERS = [0, 0]   # [renders in flight, thread count to restore]
+T = TypeVar("T")
+_RENDER_POOL: list[ThreadPoolExecutor] = []
+_RENDER_POOL_LOCK = threading.Lock()
+_RENDER_THREAD = "keepsmiling-render"
 
 
-@contextmanager
-def _one_cpu_thread(device: torch.device):
-    """Run one tiny CPU decode on a single thread, restoring torch's setting afterwards.
+def _single_threaded_render_thread() -> None:
+    """Initializer of the editor's one CPU render thread: it gets 1 intra-op thread of its own.
+
+    With torch's OpenMP backend the thread count is per thread once a thread has run torch, and
+    ``torch.set_num_threads`` also sets the default every new thread starts from. So this thread
+    first fixes its own count (``get_num_threads`` initialises it), sets 1 for itself, and a short-lived
+    helper thread puts the process default back: no other thread's setting ever changes. (With a
+    non-OpenMP backend the helper restores the shared count; renders then simply use it.)"""
+    default = torch.get_num_threads()
+    torch.set_num_threads(1)
+    helper = threading.Thread(target=torch.set_num_threads, args=(default,), name="keepsmiling-threads-restore")
+    helper.start()
+    helper.join()
+
+
+def _render_pool() -> ThreadPoolExecutor:
+    with _RENDER_POOL_LOCK:
+        if not _RENDER_POOL:
+            _RENDER_POOL.append(ThreadPoolExecutor(1, thread_name_prefix=_RENDER_THREAD,
+                                                   initializer=_single_threaded_render_thread))
+        return _RENDER_POOL[0]
+
+
+def _on_cpu_render_thread(device: torch.device, fn: Callable[[], T]) -> T:
+    """Run one tiny CPU forward pass on the editor's render thread, which uses a single intra-op thread.
 
     A 64 px decode is too small for intra-op threads to help; on a busy machine they make it several
-    times slower (measured: 188 ms vs 34 ms per slider move on 2 loaded cores). Counted under a lock
-    so concurrent renders restore the original thread count exactly once."""
-    if device.type != "cpu":
-        yield
-        return
-    with _THREADS_LOCK:
-        if _THREADS_USERS[0] == 0:
-            _THREADS_USERS[1] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _THREADS_USERS[0] += 1
-    try:
-        yield
-    finally:
-        with _THREADS_LOCK:
-            _THREADS_USERS[0] -= 1
-            if _THREADS_USERS[0] == 0:
-                torch.set_num_threads(_THREADS_USERS[1])
+    times slower (measured: 188 ms vs 34 ms per slider move on 2 loaded cores). The count is set once,
+    when that thread starts - never by changing the process-wide setting from a worker thread while
+    training or detection may be running in another."""
+    if device.type != "cpu" or threading.current_thread().name.startswith(_RENDER_THREAD):
+        return fn()
+    return _render_pool().submit(fn).result()
+
+
 BLENDS = ("alpha", "poisson")
 
 
@@ -233,8 +249,7 @@ class Editor:
                                 base=photo[region[1]:region[3], region[0]:region[2]].copy(),
                                 colour=colour_reference(crop.image, skin, mouth_weight=self._mouth_weight),
                                 region_alpha=_warp_mask(mask, region_matrix, (region[3] - y0, region[2] - x0))[..., None])
-        with _one_cpu_thread(self.device):
-            prepared.state = self._encode(crop.image[None])
+        prepared.state = _on_cpu_render_thread(self.device, lambda: self._encode(crop.image[None]))
         prepared.zero = self.edited_crop(prepared, 0.0)
         return prepared
 
@@ -278,8 +293,8 @@ class Editor:
         """The finished crop at α: decoded and colour-matched to the photo (uint8, crop space)."""
         from keepsmiling_core.data.tensors import to_image
 
-        with _one_cpu_thread(self.device):
-            decoded = to_image(self.decode(prepared.state, alpha).float().cpu())[0]
+        decoded = _on_cpu_render_thread(self.device,
+                                        lambda: to_image(self.decode(prepared.state, alpha).float().cpu())[0])
         if self.options.colour_match:
             reference = prepared.colour or colour_reference(prepared.crop.image, prepared.skin,
                                                             mouth_weight=self._mouth_weight)

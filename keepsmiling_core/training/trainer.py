@@ -4,6 +4,10 @@ The loop owns what the setups share — data order, augmentation, LR schedule, l
 TensorBoard), sample grids, checkpoints, exact resume, progress callbacks and cancellation — and asks the
 setup's recipe (``training/recipes``) to do the step itself.
 
+Under torchrun (or ``keepsmiling train --nproc N``) every rank runs this same loop on its slice of each
+global batch (``training/distributed.py``); rank 0 alone writes the run folder. Loss tensors are read
+out only every ``log_every`` steps, so a GPU is not synchronised every step.
+
 Run folder layout::
 
     RUN/config.json            the TrainConfig (+ resolved hyper-parameters and architecture)
@@ -20,6 +24,7 @@ resume by the settings stored in the newest checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
@@ -36,6 +41,7 @@ from ..data.cache import CropCache, load_crop_cache
 from ..device import device_name, is_out_of_memory, pick_device
 from ..errors import CheckpointError, KeepSmilingError, TrainingError
 from ..models.registry import architecture, build_setup, stored_architecture
+from . import distributed
 from .augment import augment
 from .checkpoint import (
     checkpoint_dir_for,
@@ -66,6 +72,7 @@ class Progress:
     losses: dict[str, float]
     eta_s: float | None
     sample_png: Path | None
+    images_per_s: float | None = None   # over the last logging interval, all ranks together
 
 
 class BatchSource:
@@ -74,14 +81,19 @@ class BatchSource:
     The order of epoch e is a pure function of (seed, e), so a resumed run continues with exactly the
     batches the uninterrupted run would have seen. The whole cache lives on the device when it fits
     (uint8, 4x smaller than float); otherwise it stays in pinned host memory and batches are copied.
+
+    With several ranks a step's global batch is ``batch_size x world`` crops of that order and each rank
+    takes its own disjoint slice (DistributedSampler's split), so a 2 x B run sees the crops of a 1 x 2B run.
     """
 
     def __init__(self, cache: CropCache, indices: np.ndarray, batch_size: int, device: torch.device,
-                 seed: int) -> None:
-        if len(indices) < batch_size:
+                 seed: int, shard: distributed.Shard = distributed.SINGLE) -> None:
+        global_batch = batch_size * shard.world
+        if len(indices) < global_batch:
             raise TrainingError(
                 f"The crop cache {cache.path} has only {len(indices)} usable crops for this setup, fewer than "
-                f"the batch size {batch_size}; use a smaller --batch-size or a larger cache."
+                f"the global batch {global_batch} ({shard.world} process(es) x {batch_size}); use a smaller "
+                "--batch-size or a larger cache."
             )
         images = torch.from_numpy(np.ascontiguousarray(cache.images[indices])).permute(0, 3, 1, 2).contiguous()
         self.smiling = torch.from_numpy(np.asarray(cache.smiling)[indices].astype(np.float32))
@@ -94,8 +106,9 @@ class BatchSource:
             self.images = images.pin_memory()
             self.smiling = self.smiling.pin_memory()
         self.batch_size = batch_size
+        self.shard = shard
         self.seed = seed
-        self.steps_per_epoch = len(indices) // batch_size
+        self.steps_per_epoch = len(indices) // global_batch
         self._epoch = -1
         self._order: torch.Tensor | None = None
 
@@ -108,11 +121,12 @@ class BatchSource:
         if epoch != self._epoch:
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             self._order = torch.randperm(self.images.shape[0], generator=generator)
+            if self.on_device:
+                self._order = self._order.to(self.device)  # one copy per epoch, not one per step
             self._epoch = epoch
-        start = (step % self.steps_per_epoch) * self.batch_size
+        global_batch = self.batch_size * self.shard.world
+        start = (step % self.steps_per_epoch) * global_batch + self.shard.rank * self.batch_size
         index = self._order[start:start + self.batch_size]
-        if self.on_device:
-            index = index.to(self.device)
         images = self.images[index].to(self.device, non_blocking=True)
         smiling = self.smiling[index].to(self.device, non_blocking=True)
         return images.float().div_(127.5).sub_(1.0), smiling
@@ -134,6 +148,7 @@ class Trainer:
         self._stop = threading.Event()
         self.stopped_early = False
         self.notes: list[str] = []   # one-line remarks for the user (e.g. settings recovered from a checkpoint)
+        self.nets: dict[str, torch.nn.Module] = {}   # the networks once run() built them (benchmarks, tests)
 
     def stop(self) -> None:
         """Ask the loop to finish the current step, write a checkpoint and return (any thread)."""
@@ -144,7 +159,7 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------ setup
 
-    def _resolve_config(self, run_dir: Path) -> TrainConfig:
+    def _resolve_config(self, run_dir: Path, world: int = 1) -> TrainConfig:
         cfg = self.config
         cfg.validate()
         found = saved_run_config(run_dir, self.notes) if cfg.resume else None
@@ -154,6 +169,8 @@ class Trainer:
             saved.hparams = {**resolved.get("hparams", {}), **saved.hparams}
             saved.arch = stored_architecture(saved.setup, saved.preset, {**resolved.get("arch", {}), **saved.arch})
             saved.batch_size = saved.batch_size or saved.hparams.get("batch_size")
+            if saved.batch_size is not None:
+                saved.batch_size = _per_process_batch(resolved, saved.batch_size, world)
             for name in RESUMABLE_CHANGES:
                 setattr(saved, name, getattr(cfg, name))
             return saved
@@ -165,17 +182,30 @@ class Trainer:
         return dataclasses.replace(cfg)
 
     def run(self) -> Path:
-        """Train (or continue) the run; returns the run folder. The folder is locked meanwhile (``RunLock``)."""
-        self.config.validate()
-        pick_device(self.config.device)  # an unknown or missing device is refused before anything is written
-        run_dir = Path(self.config.out).expanduser()
-        ensure_folder(run_dir, "run folder")
-        with RunLock(run_dir):
-            return self._run_locked(run_dir)
+        """Train (or continue) the run; returns the run folder. The folder is locked meanwhile (``RunLock``,
+        held by the main rank).
 
-    def _run_locked(self, run_dir: Path) -> Path:
-        cfg = self._resolve_config(run_dir)
-        device = pick_device(cfg.device)
+        Started by torchrun (RANK / WORLD_SIZE set), it joins the job as one rank of a data-parallel run."""
+        self.config.validate()
+        shard = distributed.shard_from_env()
+        device = distributed.device_for(shard, pick_device(self.config.device))
+        run_dir = Path(self.config.out).expanduser()
+        if shard.is_main:
+            ensure_folder(run_dir, "run folder")
+        created = distributed.start(shard, device)
+        try:
+            with RunLock(run_dir) if shard.is_main else contextlib.nullcontext():
+                return self._run(shard, device)
+        except RuntimeError as exc:
+            if shard.distributed and not is_out_of_memory(exc):
+                raise TrainingError(distributed.failure_message(exc, shard)) from exc
+            raise
+        finally:
+            distributed.stop(created)
+
+    def _run(self, shard: distributed.Shard, device: torch.device) -> Path:
+        run_dir = Path(self.config.out).expanduser()
+        cfg = distributed.from_main(shard, lambda: self._resolve_config(run_dir, shard.world))
         cache = load_crop_cache(cfg.data)
         size = cfg.size or cache.size
         if size != cache.size:
@@ -195,6 +225,7 @@ class Trainer:
             net.to(device).train()
             if device.type == "cuda":
                 net.to(memory_format=torch.channels_last)
+        self.nets = nets
         overrides = dict(cfg.hparams)
         if cfg.batch_size is not None:
             overrides["batch_size"] = cfg.batch_size
@@ -206,55 +237,77 @@ class Trainer:
             ratio = recipe.hp.lr_d / recipe.hp.lr_g
             recipe.base_lrs = {n: cfg.lr * (ratio if n == "discriminator" else 1.0) for n in recipe.optimizers}
         hp = recipe.hp
+        recipe.shard = shard
         if getattr(hp, "judge_delivered", False):
             recipe.edit_mask = _typical_mask(cache, size, device)
+        if shard.distributed:
+            distributed.average_gradients_on_step(shard, recipe.optimizers)
+            if device.type == "cuda":
+                distributed.convert_sync_batchnorm(nets, _twice_differentiated(hp))
 
         data = BatchSource(cache, recipe.select_training_indices(np.asarray(cache.smiling)), hp.batch_size,
-                           device, cfg.seed)
+                           device, cfg.seed, shard)
         fixed = _fixed_inputs(cache, recipe, size, device, cfg.seed)
 
         start = 0
         if cfg.resume:
-            start = self._restore(run_dir, nets, recipe, device)
+            start = self._restore(run_dir, nets, recipe, device, shard)
         if start == 0 and cfg.init_from:
-            try:
-                init_weights_from(cfg.init_from, nets, cfg.setup)
-            except CheckpointError as exc:
-                raise TrainingError(f"Cannot start from {cfg.init_from}: {exc}") from exc
+            distributed.from_main(shard, lambda: _init_from(cfg, nets))
+        distributed.broadcast_state(shard, nets)
         resolved = {
             "hparams": dataclasses.asdict(hp), "base_lrs": recipe.base_lrs,
             "arch": architecture(cfg.setup, cfg.preset, **cfg.arch), "size": size,
             "device": device_name(device), "train_crops": int(data.images.shape[0]),
             "cache_manifest": cache.manifest,
+            "world_size": shard.world, "global_batch": hp.batch_size * shard.world,
         }
         config_json = {**cfg.to_json(), "size": size, "resolved": resolved}
-        atomic_write_text(run_dir / "config.json", json.dumps(config_json, indent=2, default=str) + "\n")
-        elapsed_before = _truncate_metrics(run_dir / "metrics.jsonl", start)
+        elapsed_before = 0.0
+        if shard.is_main:
+            atomic_write_text(run_dir / "config.json", json.dumps(config_json, indent=2, default=str) + "\n")
+            elapsed_before = _truncate_metrics(run_dir / "metrics.jsonl", start)
 
         loop = _Loop(self, cfg, run_dir, nets, recipe, data, fixed, size, config_json)
         loop.elapsed_before = elapsed_before
         return loop.run(start)
 
-    def _restore(self, run_dir: Path, nets, recipe: Recipe, device: torch.device) -> int:
-        if not list_checkpoints(run_dir):
-            return 0  # stopped or crashed before its first checkpoint: nothing to continue, start afresh
-        try:
-            meta, state = load_training_state(run_dir, nets, recipe.optimizers)
-        except CheckpointError as exc:
-            raise TrainingError(f"Cannot resume from {run_dir}: {exc}") from exc
+    def _restore(self, run_dir: Path, nets, recipe: Recipe, device: torch.device,
+                 shard: distributed.Shard = distributed.SINGLE) -> int:
+        """Load the last checkpoint on rank 0 and hand its optimizer and RNG state to every rank
+        (weights follow through ``broadcast_state``); returns the step to continue from."""
         from ..validation import check_rng_state
 
-        try:
-            check_rng_state(state, Path(meta["_dir"]) / "optim.safetensors")
-        except KeepSmilingError as exc:
-            raise TrainingError(f"Cannot resume from {run_dir}: {exc}") from None
+        def load() -> dict | None:
+            if not list_checkpoints(run_dir):
+                return None  # stopped or crashed before its first checkpoint: nothing to continue, start afresh
+            try:
+                meta, state = load_training_state(run_dir, nets, recipe.optimizers)
+                check_rng_state(state, Path(meta["_dir"]) / "optim.safetensors")
+            except KeepSmilingError as exc:
+                raise TrainingError(f"Cannot resume from {run_dir}: {exc}") from None
+            restored = {"step": int(meta["step"]), "state": state}
+            if shard.distributed:
+                restored["optimizers"] = {n: _to_cpu(o.state_dict()) for n, o in recipe.optimizers.items()}
+            return restored
+
+        restored = distributed.from_main(shard, load)
+        if restored is None:
+            return 0
+        if not shard.is_main:
+            for name, optimizer in recipe.optimizers.items():
+                optimizer.load_state_dict(restored["optimizers"][name])
+        state = restored["state"]
         if "rng_cpu" in state:
             torch.set_rng_state(state["rng_cpu"])
         if device.type == "cuda":
-            cuda_states = [state[k] for k in sorted(state) if k.startswith("rng_cuda_")]
-            if len(cuda_states) == torch.cuda.device_count():
-                torch.cuda.set_rng_state_all(cuda_states)
-        return int(meta["step"])
+            if shard.distributed and "rng_cuda_0" in state:
+                torch.cuda.set_rng_state(state["rng_cuda_0"], device)  # every rank draws rank 0's stream
+            else:
+                cuda_states = [state[k] for k in sorted(state) if k.startswith("rng_cuda_")]
+                if len(cuda_states) == torch.cuda.device_count():
+                    torch.cuda.set_rng_state_all(cuda_states)
+        return restored["step"]
 
 
 class _Loop:
@@ -264,13 +317,15 @@ class _Loop:
                  data: BatchSource, fixed, size: int, config_json: dict) -> None:
         self.trainer, self.cfg, self.run_dir = trainer, cfg, run_dir
         self.nets, self.recipe, self.data, self.fixed, self.size = nets, recipe, data, fixed, size
+        self.shard = data.shard
         self.config_json = config_json
         self.latest: dict[str, torch.Tensor] = {}
         self.elapsed_before = 0.0  # training seconds of the run before this session (resume)
         self.started = time.perf_counter()
         self.sample_png: Path | None = None
         self.writer = None
-        if cfg.tensorboard:
+        self.meter = _Throughput(data.device, data.batch_size * self.shard.world)
+        if cfg.tensorboard and self.shard.is_main:
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(str(run_dir / "tensorboard"))
@@ -279,23 +334,29 @@ class _Loop:
         cfg, hp, total = self.cfg, self.recipe.hp, self.cfg.steps
         t0, done = time.perf_counter(), start
         # A stop request abandons the step under way (checked at every layer and gradient) and puts back
-        # what it changed, so Quit and Cancel answer in about a second even at 30 s per step.
+        # what it changed, so Quit and Cancel answer in about a second even at 30 s per step. Ranks of a
+        # data-parallel run must finish every step together, so they stop only between steps.
         in_step = [False]
-        hooks = StopHooks(self.nets.values(), lambda: in_step[0] and self.trainer._stop_requested())
+        hooks = StopHooks(self.nets.values(),
+                          lambda: in_step[0] and not self.shard.distributed and self.trainer._stop_requested())
         self.recipe.stop_check = hooks.check
         snapshot = StepSnapshot(self.nets, self.recipe.optimizers)
+        self.meter.reset(start)
         try:
             for step in range(start, total):
                 factor = lr_factor(hp.schedule, step, total, hp.decay_start)
                 for name, optimizer in self.recipe.optimizers.items():
                     apply_lr(optimizer, self.recipe.base_lrs[name], factor)
                 try:
-                    snapshot.take()
+                    if not self.shard.distributed:
+                        snapshot.take()
                     in_step[0] = True
+                    fetch = time.perf_counter()
                     images, smiling = self.data.batch(step)
-                    images = augment(images, hflip=hp.hflip, jitter=hp.jitter)
+                    images = augment(images, hflip=hp.hflip, jitter=hp.jitter, shard=self.shard)
                     if images.device.type == "cuda":
                         images = images.contiguous(memory_format=torch.channels_last)
+                    self.meter.waited(time.perf_counter() - fetch)
                     self.latest.update(self.recipe.train_step(images, smiling, step))
                 except StopRequested:
                     snapshot.restore()
@@ -317,8 +378,13 @@ class _Loop:
                 if logged:
                     rate = (time.perf_counter() - t0) / max(1, done - start)
                     self._log(done, factor, eta=rate * (total - done))
-                # Checked after the progress callback, so a stop() from it takes effect at this step.
-                stopping = self.trainer._stop_requested() and done < total
+                # Checked after the progress callback, so a stop() from it takes effect at this step. Ranks
+                # agree on a stop at logging steps (one tiny all-reduce there instead of one every step).
+                if self.shard.distributed:
+                    stopping = logged and done < total and distributed.any_rank(
+                        self.shard, self.trainer._stop_requested(), self.data.device)
+                else:
+                    stopping = self.trainer._stop_requested() and done < total
                 if stopping:
                     self._sample(done)
                     if not logged:
@@ -344,24 +410,34 @@ class _Loop:
             self._checkpoint(done, factor)
 
     def _losses(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.latest.items()}
+        """The latest losses, averaged over ranks; the one place loss tensors are read out (a device sync)."""
+        return distributed.mean_over_ranks(self.shard, self.latest)
 
-    def _log(self, done: int, factor: float, eta: float) -> None:
+    def _log(self, done: int, factor: float, eta: float | None) -> None:
         losses = self._losses()
+        speed = self.meter.interval(done)
+        if not self.shard.is_main:
+            return
         epoch = self.data.epoch_of(done - 1)
         # elapsed_s counts the whole run across resumes, so a front end can say how long it trained
         elapsed = self.elapsed_before + time.perf_counter() - self.started
         record = {"step": done, "epoch": epoch, "lr_factor": factor, "time": time.time(),
-                  "elapsed_s": round(elapsed, 2), **losses}
+                  "elapsed_s": round(elapsed, 2), **losses, **speed}
         append_text(self.run_dir / "metrics.jsonl", json.dumps(record) + "\n")
         if self.writer is not None:
             for key, value in losses.items():
                 self.writer.add_scalar(f"loss/{key}", value, done)
+            for key, value in speed.items():
+                self.writer.add_scalar(f"speed/{key}", value, done)
             self.writer.add_scalar("lr_factor", factor, done)
         if self.trainer.on_progress is not None:
-            self.trainer.on_progress(Progress(done, self.cfg.steps, epoch, losses, eta, self.sample_png))
+            self.trainer.on_progress(Progress(done, self.cfg.steps, epoch, losses, eta, self.sample_png,
+                                              speed.get("images_per_s")))
 
     def _sample(self, done: int) -> None:
+        distributed.average_buffers(self.shard, self.nets)
+        if not self.shard.is_main:
+            return
         images, smiling, noise = self.fixed
         for net in self.nets.values():
             net.eval()
@@ -376,6 +452,13 @@ class _Loop:
             self.writer.add_image("samples", array, done, dataformats="HWC")
 
     def _checkpoint(self, done: int, factor: float) -> None:
+        distributed.average_buffers(self.shard, self.nets)
+        if not distributed.ranks_identical(self.shard, self.nets):
+            raise TrainingError(f"The {self.shard.world} training processes hold different weights at step "
+                                f"{done}; the run is out of sync and was stopped (last good checkpoint kept).")
+        losses = self._losses()
+        if not self.shard.is_main:
+            return
         state = {"rng_cpu": torch.get_rng_state()}
         if torch.cuda.is_available() and self.data.device.type == "cuda":
             for i, s in enumerate(torch.cuda.get_rng_state_all()):
@@ -386,9 +469,70 @@ class _Loop:
             config=self.config_json, optimizers=self.recipe.optimizers, arch=self.cfg.arch,
             state_tensors=state,
             extra={"epoch": self.data.epoch_of(max(0, done - 1)), "lr_factor": factor,
-                   "schedule": self.recipe.hp.schedule, "losses": self._losses()},
+                   "schedule": self.recipe.hp.schedule, "losses": losses,
+                   "world_size": self.shard.world, "global_batch": self.data.batch_size * self.shard.world},
         )
         prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
+
+
+class _Throughput:
+    """Images/s, the share of time spent waiting for batches, and peak GPU memory per logging interval.
+
+    Read at logging steps, right after the losses were read out (which waits for the GPU), so the
+    interval's wall time covers the work actually done in it."""
+
+    def __init__(self, device: torch.device, global_batch: int) -> None:
+        self.device, self.global_batch = device, global_batch
+        self.reset(0)
+
+    def reset(self, step: int) -> None:
+        self.since, self.step, self.wait = time.perf_counter(), step, 0.0
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+
+    def waited(self, seconds: float) -> None:
+        self.wait += seconds
+
+    def interval(self, step: int) -> dict[str, float]:
+        elapsed = max(time.perf_counter() - self.since, 1e-9)
+        speed = {"images_per_s": (step - self.step) * self.global_batch / elapsed,
+                 "data_wait_share": min(1.0, self.wait / elapsed)}
+        if self.device.type == "cuda":
+            speed["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated(self.device) / 2**20
+        self.reset(step)
+        return speed
+
+
+def _twice_differentiated(hp) -> set[str]:
+    """Nets whose loss takes a gradient of a gradient (R1, gradient penalty): SyncBatchNorm cannot serve them."""
+    penalised = any(getattr(hp, name, 0) or 0 for name in ("r1_gamma", "cls_r1_gamma", "lambda_gp"))
+    return {"discriminator"} if penalised else set()
+
+
+def _per_process_batch(resolved: dict, batch_size: int, world: int) -> int:
+    """A resumed run keeps its global batch, split over however many processes continue it."""
+    global_batch = int(resolved.get("global_batch") or batch_size * int(resolved.get("world_size", 1)))
+    if global_batch % world:
+        raise TrainingError(f"This run trains with a global batch of {global_batch}, which {world} processes "
+                            "cannot share evenly; resume it with a process count that divides it.")
+    return global_batch // world
+
+
+def _init_from(cfg: TrainConfig, nets) -> None:
+    try:
+        init_weights_from(cfg.init_from, nets, cfg.setup)
+    except CheckpointError as exc:
+        raise TrainingError(f"Cannot start from {cfg.init_from}: {exc}") from exc
+
+
+def _to_cpu(value):
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
 
 
 def _typical_mask(cache: CropCache, size: int, device: torch.device) -> torch.Tensor:

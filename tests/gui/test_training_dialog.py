@@ -92,6 +92,7 @@ def test_tiny_splitgan_run_to_the_end(qtbot, dialog, wait_until):
     assert not result["stopped"] and finished == [run_dir]
     assert dialog.last_progress.step == 12 == dialog.last_progress.total_steps
     assert dialog.progress.value() == dialog.progress.maximum() == 12
+    assert dialog.last_progress.images_per_s > 0 and "images/s" in dialog.eta.text()  # beside the ETA
     assert dialog.loss_plot.series and all(len(p) >= 2 for p in dialog.loss_plot.series.values())
     assert dialog.sample.pixmap() is not None and not dialog.sample.pixmap().isNull()
     assert (run_dir / "latent.json").is_file(), "a SplitGAN run gets its smile direction automatically"

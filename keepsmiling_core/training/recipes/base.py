@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...editing.tone import brightness
+from ..distributed import SINGLE
 from ..losses import d_nonsaturating, r1_penalty, smile_loss
 
 
@@ -53,12 +54,18 @@ class Recipe(ABC):
         self.edit_mask: torch.Tensor | None = None
         # Set by the trainer while it runs: raises StopRequested once a stop was asked for.
         self.stop_check: Callable[[], None] | None = None
+        # This process's slice of each global batch (training/distributed.py); set by the trainer.
+        self.shard = SINGLE
 
     def between_updates(self) -> None:
         """Called by ``train_step`` after the critic's update, before the generator's: a stop asked
         for meanwhile abandons the step here (the trainer undoes the critic's update)."""
         if self.stop_check is not None:
             self.stop_check()
+
+    def noise(self, n: int, dim: int, device: torch.device) -> torch.Tensor:
+        """Gaussian noise for this rank's ``n`` samples, drawn for the global batch (see ``Shard.take``)."""
+        return self.shard.take(torch.randn(n * self.shard.world, dim, device=device))
 
     def delivered(self, images: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
         """An edit as the photo will receive it: the brightness of ``change``, inside the mouth mask.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import torch
 
 from ...models.simplegan import sampling_generator, update_average
 from ..losses import g_nonsaturating
@@ -45,7 +44,7 @@ class SimpleGANRecipe(Recipe):
 
     def train_step(self, images, smiling, step):
         G, D = self.nets["generator"], self.nets["discriminator"]
-        z = torch.randn(images.shape[0], G.nz, device=images.device)
+        z = self.noise(images.shape[0], G.nz, images.device)
         with self.autocast():
             fake = G(z)
         losses, real_logits = self.nonsaturating_critic_step(D, images, fake, step)

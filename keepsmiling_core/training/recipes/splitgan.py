@@ -115,13 +115,17 @@ class SplitGANRecipe(Recipe):
         """Per-sample latent move to the other label: +(μ_smile − μ_non) for non-smiling crops, − for smiling.
 
         The means are the batch's (with gradient, so the encoder may pull the classes apart); a batch
-        holding only one label moves nothing."""
-        is_smile = smiling > 0.5
-        if bool(is_smile.all()) or not bool(is_smile.any()):
-            return torch.zeros_like(latent)
-        direction = latent[is_smile].mean(0) - latent[~is_smile].mean(0)
-        sign = (1.0 - 2.0 * smiling).to(latent.dtype).view(-1, *([1] * (latent.dim() - 1)))
-        return sign * direction
+        holding only one label moves nothing. Computed with masks on the device - no ``bool(tensor)``
+        branch - so a GPU step is not synchronised by it. With several ranks the means are each rank's
+        own batch's, as BatchNorm's statistics are without SyncBatchNorm."""
+        shape = (-1, *([1] * (latent.dim() - 1)))
+        weight = (smiling > 0.5).to(latent.dtype).view(shape)
+        count_smile, count_non = weight.sum(), (1.0 - weight).sum()
+        mean_smile = (latent * weight).sum(0) / count_smile.clamp(min=1.0)
+        mean_non = (latent * (1.0 - weight)).sum(0) / count_non.clamp(min=1.0)
+        both = ((count_smile > 0) & (count_non > 0)).to(latent.dtype)
+        sign = (1.0 - 2.0 * smiling).to(latent.dtype).view(shape)
+        return sign * (both * (mean_smile - mean_non))
 
     def sample_grid(self, fixed_images, fixed_smiling, fixed_noise):
         """Rows: inputs, their reconstructions De(E(x)) and, when the edit is trained, their edits to the
