@@ -531,11 +531,11 @@ class MainWindow(QMainWindow):
             self.show_error("This model cannot edit photos", reason)
             self.model_picker.show_entry(self.model_entry)
             return
-        from keepsmiling_core.editing.editor import Editor
+        from keepsmiling_core.editing.backends import open_editor
 
         self._pending_model = entry
         self.notify(f"Loading {entry.label}…")
-        self.tasks.start(Editor, entry.path, on_success=lambda editor: self._model_loaded(entry, editor),
+        self.tasks.start(open_editor, entry.path, on_success=lambda editor: self._model_loaded(entry, editor),
                          on_failure=lambda text: self._model_failed(entry, text))
 
     def prepare_direction(self, entry: ModelEntry) -> None:

@@ -16,8 +16,11 @@ from pathlib import Path
 
 from keepsmiling_core.paths import shipped_models_dir, user_dir
 
-SETUP_LABELS = {"simplegan": "SimpleGAN", "complexgan": "ComplexGAN", "splitgan": "SplitGAN"}
-EDIT_SETUPS = ("splitgan", "complexgan")
+SETUP_LABELS = {"warp": "Landmark warp", "simplegan": "SimpleGAN", "complexgan": "ComplexGAN",
+                "splitgan": "SplitGAN"}
+EDIT_SETUPS = ("warp", "splitgan", "complexgan")
+# Shipped models in the order the picker lists them; the first that can edit is the app's default.
+SHIPPED_ORDER = ("warp", "warp-teeth", "splitgan", "complexgan", "simplegan")
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,15 @@ def describe_model(folder: Path, shipped: bool = False) -> ModelEntry | None:
 
 def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
     from keepsmiling_core.editing.latent import find_direction_dir
+    from keepsmiling_core.editing.smile_shape import is_shape_model
     from keepsmiling_core.errors import KeepSmilingError
     from keepsmiling_core.training.checkpoint import read_meta
 
+    if is_shape_model(folder):   # the landmark warp: no network, nothing to validate until it loads
+        teeth = (folder / "texture.json").is_file()
+        what = "Landmark warp + SplitGAN teeth" if teeth else "Landmark warp"
+        return ModelEntry(path=folder, setup="warp", shipped=shipped,
+                          label=f"{what} ({'shipped' if shipped else folder.name})")
     if not _holds_checkpoint(folder):
         return None
     try:
@@ -109,10 +118,10 @@ def _damaged(folder: Path, shipped: bool, reason: str) -> ModelEntry:
 
 
 def find_models(extra_runs_dir: Path | None = None) -> list[ModelEntry]:
-    """Shipped models first (SplitGAN, ComplexGAN, SimpleGAN), then the user's runs, newest first."""
+    """Shipped models first (``SHIPPED_ORDER``), then the user's runs, newest first."""
     entries: list[ModelEntry] = []
     shipped = shipped_models_dir()
-    for name in ("splitgan", "complexgan", "simplegan"):
+    for name in SHIPPED_ORDER:
         entry = describe_model(shipped / name, shipped=True)
         if entry is not None:
             entries.append(entry)
@@ -148,7 +157,7 @@ def _run_folders(root: Path) -> list[Path]:
 
 
 def default_edit_model(entries: list[ModelEntry]) -> ModelEntry | None:
-    """The first model that can edit right away (shipped SplitGAN when present)."""
+    """The first model that can edit right away (the shipped landmark warp when present)."""
     for entry in entries:
         if entry.can_edit and entry.missing_for_edit() is None:
             return entry

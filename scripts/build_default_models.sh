@@ -28,7 +28,7 @@ COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-1500}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
-STAGES=${STAGES:-"caches splitgan classifier complexgan simplegan original evaluate export"}
+STAGES=${STAGES:-"caches warp judge splitgan classifier complexgan simplegan original evaluate export"}
 OUT=${OUT:-resources/models}
 
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -64,6 +64,15 @@ if has splitgan; then
   last=$(stage splitgan "$last" splitgan-delivered "$SPLITGAN_DELIVERED_STEPS" 2 --set judge_delivered=true)
   rm -rf "$WORK/runs/splitgan"; cp -r "$WORK/runs/$last" "$WORK/runs/splitgan"
   "$KS" latent --run "$WORK/runs/splitgan" --data "$WORK/cache/train64" --method logreg
+fi
+if has warp; then   # the landmark warp's smile shape: no training, 68 points of 1,500 + 1,500 MTFL faces
+  "$KS" fit-shape --dataset "mtfl:$MTFL" --per-class 1500 --seed 0 --out "$OUT/warp"
+  cp "$OUT/warp/smile_shape.json" "$OUT/warp-teeth/smile_shape.json"
+fi
+if has judge; then  # the face judge of evaluate-photos: GENKI's judge part + MTFL, selected at its best step
+  [ -f "$WORK/runs/judge/checkpoint.json" ] || \
+    "$KS" train-judge --genki "${GENKI:-../shared/data/GENKI-4K-dev}" --mtfl "$MTFL" --out "$WORK/runs/judge" --steps 1500 --seed 0
+  mkdir -p "$OUT/judge" && cp "$WORK/runs/judge/"{checkpoint.json,model.safetensors,judge.json} "$OUT/judge/"
 fi
 if has classifier; then
   [ -f "$WORK/runs/classifier/checkpoint.json" ] || \
