@@ -247,7 +247,7 @@ def check_run_config(data: Any, path: Path) -> dict:
         if name in data:
             need_str(data[name], path, name, todo)
     for name, low, high in (("steps", 1, MAX_STEP), ("checkpoint_every", 1, MAX_STEP), ("sample_every", 1, MAX_STEP),
-                            ("log_every", 1, MAX_STEP), ("keep_checkpoints", 0, 10**6), ("seed", 0, 2**63 - 1)):
+                            ("log_every", 1, MAX_STEP), ("keep_checkpoints", 0, 10**6), ("seed", -(2**63), 2**64 - 1)):
         if name in data:
             data[name] = need_int(data[name], path, name, todo, low=low, high=high)
     if data.get("batch_size") is not None:

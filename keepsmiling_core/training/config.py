@@ -58,6 +58,8 @@ class TrainConfig:
         for name in ("steps", "checkpoint_every", "sample_every", "log_every"):
             if getattr(self, name) < 1:
                 raise TrainingError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
+        if self.keep_checkpoints < 0:
+            raise TrainingError(f"keep-checkpoints must be 0 (keep all) or more, not {self.keep_checkpoints}.")
         if self.batch_size is not None and self.batch_size < 1:
             raise TrainingError(f"batch size must be at least 1, not {self.batch_size}.")
         if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
