@@ -267,6 +267,12 @@ def check_run_config(data: Any, path: Path) -> dict:
     for name, value in hparams.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(path, f"hparams.{name}", f"is {value}, not a finite number", todo)
+    from .training.recipes import recipe_class
+
+    try:  # names and kinds against the setup's hyper-parameters (text for a loss weight, ...)
+        recipe_class(data["setup"]).hyperparameters(data.get("preset", "default"), hparams)
+    except (ValueError, TypeError) as exc:
+        raise fail(path, "hparams", str(exc), todo) from None
     check_arch(data.get("arch", {}), path, todo)
     resolved = data.get("resolved")
     if resolved is not None:

@@ -389,6 +389,7 @@ CONFIG_DAMAGE = {
     "list": "[1, 2, 3]",
     "steps_text": None,
     "hparams_string": None,
+    "hparam_text": None,
     "lr_text": None,
     "truncated": '{"setup": "splitgan", "ste',
     "not_utf8": b"\xff\xfe{}",
@@ -402,7 +403,7 @@ def test_damaged_config_json_resumes_from_the_checkpoints_settings(case, run_cop
     if damage is None:
         data = json.loads(path.read_text())
         data.update({"steps_text": {"steps": "abc"}, "hparams_string": {"hparams": "fast"},
-                     "lr_text": {"lr": "fast"}}[case])
+                     "hparam_text": {"hparams": {"lambda_rec": "abc"}}, "lr_text": {"lr": "fast"}}[case])
         path.write_text(json.dumps(data))
     elif isinstance(damage, bytes):
         path.write_bytes(damage)
@@ -473,6 +474,8 @@ BAD_ARGUMENTS = {
     "arch_huge": (["--arch", "width=1000000000"], "width"),
     "arch_text": (["--arch", "width=wide"], "width"),
     "hparam_nan": (["--set", "lambda_rec=NaN"], "lambda_rec"),
+    "hparam_text": (["--set", "lambda_rec=abc"], "lambda_rec"),
+    "hparam_unknown": (["--set", "rm_rf=1"], "rm_rf"),
     "checkpoint_every_zero": (["--checkpoint-every", "0"], "checkpoint-every"),
 }
 

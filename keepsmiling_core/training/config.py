@@ -75,6 +75,12 @@ class TrainConfig:
         for name, value in self.hparams.items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise TrainingError(f"--set {name}={value}: give a finite number.")
+        from .recipes import recipe_class
+
+        try:
+            recipe_class(self.setup).hyperparameters(self.preset, self.hparams)
+        except ValueError as exc:
+            raise TrainingError(f"--set: {exc}.") from None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
