@@ -59,7 +59,8 @@ def read_json_file(path: str | os.PathLike, todo: str, *, max_bytes: int = MAX_J
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(path, None, f"is corrupt or truncated (invalid JSON at line {exc.lineno}: {exc.msg})", todo) from None
+        raise fail(path, None, f"is corrupt or truncated: not valid JSON (line {exc.lineno}: {exc.msg})",
+                   todo) from None
     except RecursionError:
         raise fail(path, None, "is nested too deeply to be a KeepSmiling file", todo) from None
 
