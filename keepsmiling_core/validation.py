@@ -59,7 +59,8 @@ def read_json_file(path: str | os.PathLike, todo: str, *, max_bytes: int = MAX_J
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(path, None, f"is corrupt or truncated (invalid JSON at line {exc.lineno}: {exc.msg})", todo) from None
+        raise fail(path, None, f"is corrupt or truncated: not valid JSON (line {exc.lineno}: {exc.msg})",
+                   todo) from None
     except RecursionError:
         raise fail(path, None, "is nested too deeply to be a KeepSmiling file", todo) from None
 
@@ -247,7 +248,7 @@ def check_run_config(data: Any, path: Path) -> dict:
         if name in data:
             need_str(data[name], path, name, todo)
     for name, low, high in (("steps", 1, MAX_STEP), ("checkpoint_every", 1, MAX_STEP), ("sample_every", 1, MAX_STEP),
-                            ("log_every", 1, MAX_STEP), ("keep_checkpoints", 0, 10**6), ("seed", 0, 2**63 - 1)):
+                            ("log_every", 1, MAX_STEP), ("keep_checkpoints", 0, 10**6), ("seed", -(2**63), 2**64 - 1)):
         if name in data:
             data[name] = need_int(data[name], path, name, todo, low=low, high=high)
     if data.get("batch_size") is not None:
@@ -267,6 +268,12 @@ def check_run_config(data: Any, path: Path) -> dict:
     for name, value in hparams.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(path, f"hparams.{name}", f"is {value}, not a finite number", todo)
+    from .training.recipes import recipe_class
+
+    try:  # names and kinds against the setup's hyper-parameters (text for a loss weight, ...)
+        recipe_class(data["setup"]).hyperparameters(data.get("preset", "default"), hparams)
+    except (ValueError, TypeError) as exc:
+        raise fail(path, "hparams", str(exc), todo) from None
     check_arch(data.get("arch", {}), path, todo)
     resolved = data.get("resolved")
     if resolved is not None:

@@ -5,8 +5,9 @@ A model is any folder holding the one checkpoint format (``checkpoint.json`` bes
 so listing stays instant even with many runs. Loading is the core's job (``load_model``).
 
 Whatever lies in the runs folder, listing never raises: the JSON goes through the core's validation layer
-(``read_meta``), a run whose checkpoint is damaged is listed as such with the reason (picking it shows that
-reason), and a folder that holds no checkpoint yet, or cannot be read at all, is left out.
+(``read_meta``); a run whose checkpoint is damaged is left out of the picker, and with ``include_damaged``
+it is listed as such, its ``problem`` the readable reason (picking it shows that reason). A folder that holds
+no checkpoint yet, or is no model at all, is left out.
 """
 
 from __future__ import annotations
@@ -57,13 +58,17 @@ def runs_dir() -> Path:
     return user_dir() / "runs"
 
 
-def describe_model(folder: Path, shipped: bool = False) -> ModelEntry | None:
+def describe_model(folder: Path, shipped: bool = False, *, include_damaged: bool = False) -> ModelEntry | None:
     """Read a model folder's metadata; None when it holds no checkpoint yet (e.g. a run just started) or
-    is no model at all; an entry with ``problem`` set when its checkpoint is damaged. Never raises."""
+    is no model at all, and when its checkpoint is damaged unless ``include_damaged`` (then an entry whose
+    ``problem`` says why). Never raises."""
     try:
-        return _describe(Path(folder), shipped)
+        entry = _describe(Path(folder), shipped)
     except Exception as exc:  # noqa: BLE001 - the app must start whatever lies in the runs folder
-        return _damaged(Path(folder), shipped, f"it cannot be read ({type(exc).__name__}: {exc})")
+        entry = _damaged(Path(folder), shipped, f"it cannot be read ({type(exc).__name__}: {exc})")
+    if entry is not None and entry.problem is not None and not include_damaged:
+        return None
+    return entry
 
 
 def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
@@ -117,12 +122,12 @@ def _damaged(folder: Path, shipped: bool, reason: str) -> ModelEntry:
     )
 
 
-def find_models(extra_runs_dir: Path | None = None) -> list[ModelEntry]:
+def find_models(extra_runs_dir: Path | None = None, *, include_damaged: bool = False) -> list[ModelEntry]:
     """Shipped models first (``SHIPPED_ORDER``), then the user's runs, newest first."""
     entries: list[ModelEntry] = []
     shipped = shipped_models_dir()
     for name in SHIPPED_ORDER:
-        entry = describe_model(shipped / name, shipped=True)
+        entry = describe_model(shipped / name, shipped=True, include_damaged=include_damaged)
         if entry is not None:
             entries.append(entry)
     roots = []
@@ -134,7 +139,7 @@ def find_models(extra_runs_dir: Path | None = None) -> list[ModelEntry]:
             continue
     for root in roots:
         for run in _run_folders(root):
-            entry = describe_model(run)
+            entry = describe_model(run, include_damaged=include_damaged)
             if entry is not None:
                 entries.append(entry)
     return entries

@@ -389,6 +389,7 @@ CONFIG_DAMAGE = {
     "list": "[1, 2, 3]",
     "steps_text": None,
     "hparams_string": None,
+    "hparam_text": None,
     "lr_text": None,
     "truncated": '{"setup": "splitgan", "ste',
     "not_utf8": b"\xff\xfe{}",
@@ -402,7 +403,7 @@ def test_damaged_config_json_resumes_from_the_checkpoints_settings(case, run_cop
     if damage is None:
         data = json.loads(path.read_text())
         data.update({"steps_text": {"steps": "abc"}, "hparams_string": {"hparams": "fast"},
-                     "lr_text": {"lr": "fast"}}[case])
+                     "hparam_text": {"hparams": {"lambda_rec": "abc"}}, "lr_text": {"lr": "fast"}}[case])
         path.write_text(json.dumps(data))
     elif isinstance(damage, bytes):
         path.write_bytes(damage)
@@ -473,6 +474,8 @@ BAD_ARGUMENTS = {
     "arch_huge": (["--arch", "width=1000000000"], "width"),
     "arch_text": (["--arch", "width=wide"], "width"),
     "hparam_nan": (["--set", "lambda_rec=NaN"], "lambda_rec"),
+    "hparam_text": (["--set", "lambda_rec=abc"], "lambda_rec"),
+    "hparam_unknown": (["--set", "rm_rf=1"], "rm_rf"),
     "checkpoint_every_zero": (["--checkpoint-every", "0"], "checkpoint-every"),
 }
 
@@ -763,7 +766,9 @@ def test_the_model_list_survives_whatever_lies_in_the_runs_folder(tiny_splitgan_
     (runs / "not_a_model").mkdir()
     (runs / "a_file.txt").write_text("x")
     os.symlink(tmp_path / "gone", runs / "broken_link")
-    entries = find_models(runs)
+    offered = {Path(e.path).name for e in find_models(runs) if not e.shipped}
+    assert offered == {"good"}  # the picker offers only usable models
+    entries = find_models(runs, include_damaged=True)
     by_name = {Path(e.path).name: e for e in entries if not e.shipped}
     assert set(by_name) == {"odd_step", "meta_list", "width_huge", "good"}
     assert by_name["good"].missing_for_edit() is None and by_name["good"].step > 0

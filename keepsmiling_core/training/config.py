@@ -58,6 +58,8 @@ class TrainConfig:
         for name in ("steps", "checkpoint_every", "sample_every", "log_every"):
             if getattr(self, name) < 1:
                 raise TrainingError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
+        if self.keep_checkpoints < 0:
+            raise TrainingError(f"keep-checkpoints must be 0 (keep all) or more, not {self.keep_checkpoints}.")
         if self.batch_size is not None and self.batch_size < 1:
             raise TrainingError(f"batch size must be at least 1, not {self.batch_size}.")
         if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
@@ -73,6 +75,12 @@ class TrainConfig:
         for name, value in self.hparams.items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise TrainingError(f"--set {name}={value}: give a finite number.")
+        from .recipes import recipe_class
+
+        try:
+            recipe_class(self.setup).hyperparameters(self.preset, self.hparams)
+        except ValueError as exc:
+            raise TrainingError(f"--set: {exc}.") from None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

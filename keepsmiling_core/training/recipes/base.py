@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -79,14 +80,18 @@ class Recipe(ABC):
 
     @classmethod
     def hyperparameters(cls, preset: str, overrides: dict[str, Any]) -> Any:
-        """The preset's hyper-parameters with ``overrides`` applied (unknown names are an error)."""
+        """The preset's hyper-parameters with ``overrides`` applied.
+
+        Unknown names and values of the wrong kind (text for a loss weight, a fraction for a step count,
+        NaN) are a ValueError naming the option: they come from ``--set`` or a run's config.json."""
         base = cls.presets[preset]
         names = {f.name for f in dataclasses.fields(base)}
         unknown = set(overrides) - names
         if unknown:
             raise ValueError(f"unknown {cls.setup} option(s): {', '.join(sorted(unknown))}; "
                              f"known: {', '.join(sorted(names))}")
-        return dataclasses.replace(base, **overrides)
+        checked = {name: _same_kind(name, getattr(base, name), value) for name, value in overrides.items()}
+        return dataclasses.replace(base, **checked)
 
     def adam(self, params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, betas=(self.hp.beta1, self.hp.beta2))
@@ -202,3 +207,21 @@ def zero_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
+
+
+def _same_kind(name: str, default: Any, value: Any) -> Any:
+    """``value`` when it is of the kind the preset's ``default`` is (ints may stand for floats)."""
+    if isinstance(default, bool) or default is None:
+        if default is None or isinstance(value, bool):
+            return value
+    elif isinstance(default, int | float) and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"option {name} must be a finite number, not {value}")
+        if isinstance(default, int) and not float(value).is_integer():
+            raise ValueError(f"option {name} must be a whole number, not {value}")
+        return type(default)(value)
+    elif isinstance(default, str) and isinstance(value, str):
+        return value
+    elif not isinstance(default, bool | int | float | str):
+        return value  # tuples and the like: the recipe checks them
+    raise ValueError(f"option {name} must be {type(default).__name__} like its default {default!r}, not {value!r}")
