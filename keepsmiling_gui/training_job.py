@@ -239,7 +239,9 @@ class TrainingJob:
             try:
                 direction = direction_for(run_dir, Path(cache), report, lambda: self._stop_requested,
                                           device=request.device)
-            except StopRequested:
+            except KeepSmilingError:
+                if not self._stop_requested:  # cancelled while encoding: the run is kept without it
+                    raise
                 direction = None
         return {
             "run_dir": run_dir,

@@ -242,3 +242,28 @@ def test_quitting_during_a_slow_step_closes_within_two_seconds_with_a_checkpoint
     assert Path(again.last_result["run_dir"]) == run_dir and again.last_result["stopped"]
     assert 0 < again._elapsed_before <= elapsed_before
     assert again.last_elapsed > again._elapsed_before, "the elapsed time counts the earlier session too"
+
+
+def test_a_paused_run_is_in_the_model_list_at_once_and_picking_it_edits(qtbot, window, wait_until,
+                                                                        mtfl_subset: Path, tmp_path: Path):
+    window.open_training()
+    dialog = window.training_dialog
+    dialog.setup.setCurrentIndex(dialog.setup.findData("splitgan"))
+    dialog.dataset_path.setText(str(mtfl_subset))
+    dialog.size.setCurrentIndex(dialog.size.findData(32))
+    dialog.limit.setValue(48)
+    dialog.batch_size.setValue(8)
+    dialog.steps.setValue(1000)
+    dialog.out_dir.setText(str(tmp_path / "runs"))
+    dialog.extra_config = {"tensorboard": False}
+    dialog.start()
+    assert dialog.progress.maximum() == 0, "indeterminate while the run starts, never a stale 100 %"
+    wait_until(lambda: dialog.last_progress is not None or dialog.last_error is not None, 120)
+    dialog.pause_button.click()
+    wait_until(lambda: dialog.last_result is not None, 60)
+    run_dir = Path(dialog.last_result["run_dir"])
+    assert dialog.last_result["paused"] and not (run_dir / "latent.json").exists()
+    index = next(i for i, m in enumerate(window.models) if Path(m.path) == run_dir)  # no Refresh needed
+    window.model_picker.activated.emit(index)
+    wait_until(lambda: window.model_entry is not None and Path(window.model_entry.path) == run_dir, 120)
+    assert (run_dir / "latent.json").is_file() and window.editor is not None
