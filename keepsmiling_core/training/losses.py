@@ -31,9 +31,13 @@ def g_wasserstein(fake_scores: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
-                     fake: torch.Tensor) -> torch.Tensor:
-    """WGAN-GP: mean (||grad critic(x_hat)|| - 1)^2 at per-sample random interpolates of real and fake."""
-    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
+                     fake: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+    """WGAN-GP: mean (||grad critic(x_hat)|| - 1)^2 at per-sample random interpolates of real and fake.
+
+    ``alpha`` (B, 1, 1, 1) are the interpolation weights; drawn here when not given (a data-parallel
+    recipe passes its slice of weights drawn for the global batch)."""
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
     x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     scores = critic(x_hat)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)

@@ -79,7 +79,8 @@ class ComplexGANRecipe(Recipe):
             src_fake, _ = D(fake)
             adv = d_wasserstein(src_real.float(), src_fake.float())
             cls = smile_loss(cls_real.float(), c_org)
-        gp = gradient_penalty(lambda t: D(t)[0].float(), images, fake.float())
+        alpha = self.shard.take(torch.rand(images.shape[0] * self.shard.world, 1, 1, 1, device=images.device))
+        gp = gradient_penalty(lambda t: D(t)[0].float(), images, fake.float(), alpha)
         loss_d = adv + hp.lambda_cls * cls + hp.lambda_gp * gp
         zero_step(self.optimizers["discriminator"], loss_d)
         losses = {
