@@ -80,8 +80,8 @@ def test_shipped_judge_on_real_genki_eval_photos(shipped_judge: FaceJudge, eval_
     assert one == pytest.approx(float(probability[0]), abs=1e-5)
     metrics = judge_metrics(probability, smiling)
     # The judge's balanced accuracy on the whole eval part is stored in its report (see the test
-    # above); on 60 photos the binomial standard error is ~4.5 points, so 3 of them below 85 % fail.
-    assert metrics["balanced_accuracy"] >= 0.72, metrics
+    # above: 93.7 %); on 60 photos its binomial standard error is ~3.5 points, so 0.80 is ~4 standard errors below it.
+    assert metrics["balanced_accuracy"] >= 0.80, metrics
     # Base rate on unedited photos: what "success" means for an edit that changes nothing.
     assert metrics["false_positive_rate"] <= 0.3 and metrics["smile_recall"] >= 0.7, metrics
 
