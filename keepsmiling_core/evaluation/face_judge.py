@@ -135,14 +135,12 @@ class FaceJudge:
 
         CheckpointError, saying how to get one, when it is missing or not a judge.
         """
-        from keepsmiling_core.device import pick_device
         from keepsmiling_core.training.checkpoint import load_model
 
         folder = Path(path) if path is not None else default_judge_path()
         if not folder.exists():
             raise CheckpointError(f"No face judge at {folder}: train one with `keepsmiling train-judge`.")
-        model = load_model(folder, device=device if hasattr(device, "type") else pick_device(device),
-                           setup=JUDGE_SETUP)
+        model = load_model(folder, device=device, setup=JUDGE_SETUP)  # device: pick_device's choice when None
         return cls(model.nets[JUDGE_SETUP], model.size, model.meta, model.path)
 
     @property
