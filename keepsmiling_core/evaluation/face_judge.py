@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
     from keepsmiling_core.detection.face import Face
 
+# 64 px is above the native resolution of most faces the judge sees (GENKI: eyes 37 px apart, so the
+# view covers ~92 photo px), and shrinking GENKI eval photos until the eyes are 10 px apart costs the
+# shipped judge only 1.5 points of balanced accuracy: a larger view would not clearly help.
 FACE_VIEW_SIZE = 64
 JUDGE_SETUP = "judge"
 # View geometry in units of the face size s (≈ the inter-ocular distance of a frontal face): the view
