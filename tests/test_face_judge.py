@@ -166,6 +166,9 @@ def test_judge_errors_are_one_clear_line(tmp_path: Path, capsys: pytest.CaptureF
                  "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]) == 2
     err = capsys.readouterr().err
     assert "GENKI folder" in err and "nothing" in err and "Traceback" not in err
+    assert main(["train-judge", "--genki", str(tmp_path), "--mtfl", str(tmp_path), "--out", str(tmp_path / "out"),
+                 "--blob-fraction", "1.5"]) == 2
+    assert "blob fraction must be in [0, 1], got 1.5" in capsys.readouterr().err
 
 
 def test_shipped_judge_on_the_sample_portraits_and_a_photo_blob(shipped_judge: FaceJudge) -> None:

@@ -77,6 +77,22 @@ class FaceJudgeConfig:
     mtfl_limit: int | None = None   # per MTFL split, for tiny runs
     genki_limit: int | None = None  # photos of each GENKI part, for tiny runs
 
+    def check(self) -> None:
+        """TrainingError naming the first setting that cannot work."""
+        problems = [
+            (self.steps >= 1, f"steps must be at least 1, got {self.steps}"),
+            (self.batch_size >= 2, f"batch size must be at least 2, got {self.batch_size}"),
+            (self.size in (32, 64, 128), f"the view size must be 32, 64 or 128 px, got {self.size}"),
+            (self.width >= 4, f"the network width must be at least 4, got {self.width}"),
+            (0.0 < self.genki_share <= 1.0, f"genki_share must be in (0, 1], got {self.genki_share}"),
+            (0.0 < self.val_fraction < 1.0, f"val_fraction must be in (0, 1), got {self.val_fraction}"),
+            (0.0 <= self.blob_fraction <= 1.0, f"blob fraction must be in [0, 1], got {self.blob_fraction}"),
+            (self.eval_every >= 1, f"eval_every must be at least 1, got {self.eval_every}"),
+        ]
+        for ok, message in problems:
+            if not ok:
+                raise TrainingError(f"Cannot train the face judge: {message}.")
+
 
 @dataclass
 class FaceJudgeReport:
@@ -393,6 +409,7 @@ def train_face_judge(config: FaceJudgeConfig, progress: Progress | None = None,
     from keepsmiling_core.paths import user_cache_dir
     from keepsmiling_core.training.checkpoint import save_checkpoint
 
+    config.check()
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     device = pick_device(config.device)
