@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KS=${KS:-.venv/bin/keepsmiling}
 MTFL=${MTFL:-../shared/data/MTFL}
+GENKI=${GENKI:-../shared/data/GENKI-4K-dev}
 WORK=${WORK:-work-models}
 # SplitGAN and ComplexGAN are trained in stages, as the shipped ones were: a first stage with the
 # earlier default settings (*_BASE_STEPS), then the current default preset started from its weights
@@ -27,8 +28,9 @@ COMPLEXGAN_DELIVERED_STEPS=${COMPLEXGAN_DELIVERED_STEPS:-2000}
 COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-1500}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
+JUDGE_STEPS=${JUDGE_STEPS:-1500}
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
-STAGES=${STAGES:-"caches warp judge splitgan classifier complexgan simplegan original evaluate export"}
+STAGES=${STAGES:-"caches warp splitgan classifier complexgan simplegan original judge evaluate export"}
 OUT=${OUT:-resources/models}
 
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -69,11 +71,6 @@ if has warp; then   # the landmark warp's smile shape: no training, 68 points of
   "$KS" fit-shape --dataset "mtfl:$MTFL" --per-class 1500 --seed 0 --out "$OUT/warp"
   cp "$OUT/warp/smile_shape.json" "$OUT/warp-teeth/smile_shape.json"
 fi
-if has judge; then  # the face judge of evaluate-photos: GENKI's judge part + MTFL, selected at its best step
-  [ -f "$WORK/runs/judge/checkpoint.json" ] || \
-    "$KS" train-judge --genki "${GENKI:-../shared/data/GENKI-4K-dev}" --mtfl "$MTFL" --out "$WORK/runs/judge" --steps 1500 --seed 0
-  mkdir -p "$OUT/judge" && cp "$WORK/runs/judge/"{checkpoint.json,model.safetensors,judge.json} "$OUT/judge/"
-fi
 if has classifier; then
   [ -f "$WORK/runs/classifier/checkpoint.json" ] || \
     "$KS" train-classifier --data "$WORK/cache/train64" --val "$WORK/cache/test64" --out "$WORK/runs/classifier" --steps "$CLASSIFIER_STEPS" --seed 0
@@ -100,6 +97,11 @@ if has original; then
   [ -f "$WORK/runs/classifier-original/checkpoint.json" ] || \
     "$KS" train-classifier --data "$WORK/cache/train64-original" --val "$WORK/cache/test64-original" --out "$WORK/runs/classifier-original" --steps "$CLASSIFIER_STEPS" --seed 0
 fi
+if has judge; then
+  # The face-level smile judge (GENKI-4K-dev "judge" part + MTFL); its eval-part figures go to judge.json.
+  [ -f "$WORK/runs/judge/checkpoint.json" ] || \
+    "$KS" train-judge --genki "$GENKI" --mtfl "$MTFL" --out "$WORK/runs/judge" --steps "$JUDGE_STEPS" --seed 0 --cache "$WORK/judge-cache"
+fi
 if has evaluate; then
   "$KS" evaluate --model "$WORK/runs/splitgan" --model "$WORK/runs/complexgan" \
     --classifier "$WORK/runs/classifier" --data "$WORK/cache/test64" --out "$WORK/evaluation"
@@ -111,4 +113,8 @@ if has export; then
     "$KS" export --run "$WORK/runs/$name" --out "$OUT/$name"
   done
   "$KS" export --run "$WORK/runs/complexgan" --out "$OUT/complexgan" --average 3
+  # The judge run is already an fp16 model folder: copy its files (the README in OUT/judge stays).
+  if [ -f "$WORK/runs/judge/checkpoint.json" ]; then
+    mkdir -p "$OUT/judge"; cp "$WORK/runs/judge/"{checkpoint.json,model.safetensors,judge.json} "$OUT/judge/"
+  fi
 fi

@@ -1,8 +1,8 @@
 """Face detections of evaluation photos, computed once per photo and kept as JSON.
 
-Detection is the slow step of judging whole photos (~0.1–0.5 s a photo on a CPU, dlib HOG plus
-the CNN check of weak faces), and the evaluation and the judge's training read the same photos
-again and again. Each photo's faces are stored in one small JSON file named by a hash of the
+Detection is the slow step of judging whole photos (dlib HOG plus the CNN check of weak faces:
+the 2,000 GENKI-4K-dev photos took 2 minutes on 2 CPU cores, larger photos take longer), and the
+evaluation and the judge's training read the same photos again and again. Each photo's faces are stored in one small JSON file named by a hash of the
 photo's resolved path; the file also records the photo's size and modification time, so a photo
 that changed on disk is detected again, and ``CACHE_VERSION`` — bump it when ``Face``'s JSON or
 the detector's behaviour changes, and every old entry is ignored.

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
     from keepsmiling_core.detection.face import Face
 
+# 64 px is above the native resolution of most faces the judge sees (GENKI: eyes 37 px apart, so the
+# view covers ~92 photo px), and shrinking GENKI eval photos until the eyes are 10 px apart costs the
+# shipped judge only 1.5 points of balanced accuracy: a larger view would not clearly help.
 FACE_VIEW_SIZE = 64
 JUDGE_SETUP = "judge"
 # View geometry in units of the face size s (≈ the inter-ocular distance of a frontal face): the view
@@ -135,14 +138,12 @@ class FaceJudge:
 
         CheckpointError, saying how to get one, when it is missing or not a judge.
         """
-        from keepsmiling_core.device import pick_device
         from keepsmiling_core.training.checkpoint import load_model
 
         folder = Path(path) if path is not None else default_judge_path()
         if not folder.exists():
             raise CheckpointError(f"No face judge at {folder}: train one with `keepsmiling train-judge`.")
-        model = load_model(folder, device=device if hasattr(device, "type") else pick_device(device),
-                           setup=JUDGE_SETUP)
+        model = load_model(folder, device=device, setup=JUDGE_SETUP)  # device: pick_device's choice when None
         return cls(model.nets[JUDGE_SETUP], model.size, model.meta, model.path)
 
     @property
