@@ -1,15 +1,14 @@
-"""Render the main window with edited faces to docs/screenshot-offscreen.png (an artifact for the docs)."""
+"""Render the main window with edited faces offscreen (the README's screenshot comes from keepsmiling_gui.screenshot;
+this test writes into its own temporary folder: tests never modify tracked files)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from keepsmiling_core.paths import PROJECT_ROOT, samples_dir
-
-SHOT = PROJECT_ROOT / "docs" / "screenshot-offscreen.png"
+from keepsmiling_core.paths import samples_dir
 
 
-def test_screenshot_of_an_edited_photo(qtbot, window, wait_until, group_photo: Path):
+def test_screenshot_of_an_edited_photo(qtbot, window, wait_until, group_photo: Path, tmp_path: Path):
     sample = samples_dir() / "group-composite.jpg"
     window.resize(1280, 820)
     window.open_photo(sample if sample.is_file() else group_photo)
@@ -22,7 +21,7 @@ def test_screenshot_of_an_edited_photo(qtbot, window, wait_until, group_photo: P
     window.statusBar().showMessage(f"{len(window.selected)} faces smiling at strength 1.50")
     qtbot.wait(50)
     pixmap = window.grab()
-    SHOT.parent.mkdir(exist_ok=True)
-    assert pixmap.save(str(SHOT))
+    shot = tmp_path / "screenshot-offscreen.png"
+    assert pixmap.save(str(shot))
     assert pixmap.width() >= 1000 and pixmap.height() >= 600
-    assert SHOT.stat().st_size > 20_000
+    assert shot.stat().st_size > 20_000
