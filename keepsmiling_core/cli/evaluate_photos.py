@@ -70,6 +70,13 @@ def run(args: argparse.Namespace) -> int:
     report["photo_set"] = {"spec": spec, "part": args.part, "limit": args.limit, "seed": args.seed}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+
+    def public() -> dict:   # the report without the per-photo probabilities kept for the summary
+        return {**report, "models": {k: {kk: vv for kk, vv in v.items() if not kk.startswith("_")}
+                                     for k, v in report["models"].items()}}
+
+    # Written before the sheets too: the measurements of a long run must survive a failing sheet.
+    atomic_write_text(out / "photo-eval.json", json.dumps(public(), indent=1) + "\n")
     columns = ["input"] + [f"strength {a:g}" for a in SHEET_STRENGTHS]
     for label, rows in sheets.items():
         name = label.split(" ")[0]
@@ -81,10 +88,8 @@ def run(args: argparse.Namespace) -> int:
         if big:
             files["large"] = str(write_sheet(out / f"sheet-{name}-large.png", big, columns, f"{label}: full-size photos"))
         report["models"][label]["sheets"] = files
-    public = {**report, "models": {k: {kk: vv for kk, vv in v.items() if not kk.startswith("_")}
-                                   for k, v in report["models"].items()}}
-    atomic_write_text(out / "photo-eval.json", json.dumps(public, indent=1) + "\n")
-    print(format_table(public))
+    atomic_write_text(out / "photo-eval.json", json.dumps(public(), indent=1) + "\n")
+    print(format_table(public()))
     print(f"report: {out / 'photo-eval.json'}")
     return 0
 

@@ -55,16 +55,11 @@ def build_sheet(rows: list[tuple[str, list[np.ndarray]]], columns: list[str], ti
 
 
 def write_sheet(path: Path, rows: list[tuple[str, list[np.ndarray]]], columns: list[str], title: str) -> Path:
-    from keepsmiling_core.atomic import atomic_write
+    from keepsmiling_core.atomic import atomic_write_bytes, ensure_folder
 
     sheet = build_sheet(rows, columns, title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(tmp: Path) -> None:
-        ok, data = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
-        if not ok:
-            raise OSError(f"could not encode {path}")
-        tmp.write_bytes(data.tobytes())
-
-    atomic_write(path, write)
-    return path
+    ensure_folder(path.parent, "contact-sheet folder")
+    ok, data = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"could not encode the contact sheet {path}")
+    return atomic_write_bytes(path, data.tobytes())
