@@ -12,7 +12,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from keepsmiling_core.paths import mtfl_dir  # noqa: E402
+from keepsmiling_core.paths import mtfl_dir, shared_data_dir  # noqa: E402
 
 # Small test tensors gain nothing from threads, and the suite shares 2 cores with other jobs.
 torch.set_num_threads(1)
@@ -23,6 +23,14 @@ def mtfl_root() -> Path:
     root = mtfl_dir()
     if not (root / "training.txt").exists():
         pytest.fail(f"The shared MTFL data is missing at {root}; tests need ../shared/data/MTFL.")
+    return root
+
+
+@pytest.fixture(scope="session")
+def genki_root() -> Path:
+    root = shared_data_dir() / "GENKI-4K-dev"
+    if not (root / "labels.txt").exists():
+        pytest.fail(f"The shared GENKI data is missing at {root}; tests need ../shared/data/GENKI-4K-dev.")
     return root
 
 

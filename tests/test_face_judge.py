@@ -24,18 +24,9 @@ from keepsmiling_core.evaluation.judge_training import (
     paste_lip_blobs,
 )
 from keepsmiling_core.imageio import read_photo
-from keepsmiling_core.paths import shared_data_dir
 from keepsmiling_core.training.checkpoint import read_meta
 
 SAMPLE_PER_CLASS = 30
-
-
-@pytest.fixture(scope="module")
-def genki_root() -> Path:
-    root = shared_data_dir() / "GENKI-4K-dev"
-    if not (root / "labels.txt").exists():
-        pytest.fail(f"The shared GENKI data is missing at {root}; tests need ../shared/data/GENKI-4K-dev.")
-    return root
 
 
 @pytest.fixture(scope="module")

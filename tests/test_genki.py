@@ -8,15 +8,6 @@ import pytest
 
 from keepsmiling_core.data.genki import genki_part, genki_photos, load_genki
 from keepsmiling_core.errors import DatasetError
-from keepsmiling_core.paths import shared_data_dir
-
-
-@pytest.fixture(scope="module")
-def genki_root() -> Path:
-    root = shared_data_dir() / "GENKI-4K-dev"
-    if not (root / "labels.txt").exists():
-        pytest.fail(f"The shared GENKI data is missing at {root}; tests need ../shared/data/GENKI-4K-dev.")
-    return root
 
 
 def test_load_genki_reads_every_photo_with_its_label(genki_root: Path) -> None:

@@ -45,17 +45,17 @@ class ClassifierReport:
     seconds: float
 
 
-def _split(smiling: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified train/validation indices, fixed by the seed."""
+def stratified_holdout(smiling: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) indices, stratified by label, fixed by ``seed``."""
     rng = np.random.default_rng(seed)
-    train, val = [], []
+    train, held = [], []
     for label in (True, False):
         idx = np.flatnonzero(smiling == label)
         rng.shuffle(idx)
-        n_val = max(1, int(round(len(idx) * fraction)))
-        val.append(idx[:n_val])
-        train.append(idx[n_val:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+        n = max(1, int(round(len(idx) * fraction))) if len(idx) > 1 else 0
+        held.append(idx[:n])
+        train.append(idx[n:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(held))
 
 
 def _augment(batch: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -132,7 +132,7 @@ def train_classifier(config: ClassifierConfig, progress: Callable[[int, int, flo
         train_idx = np.arange(len(smiling))
         val_images, val_smiling = val_cache.images, np.asarray(val_cache.smiling, bool)
     else:
-        train_idx, val_idx = _split(smiling, config.val_fraction, config.seed)
+        train_idx, val_idx = stratified_holdout(smiling, config.val_fraction, config.seed)
         val_images, val_smiling = cache.images[val_idx], smiling[val_idx]
     if len(train_idx) < 4:
         raise TrainingError(f"The crop cache {config.data} has too few crops ({len(smiling)}) to train on.")

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from keepsmiling_core.atomic import atomic_write, atomic_write_text
 from keepsmiling_core.data.genki import genki_photos
 from keepsmiling_core.errors import DatasetError, KeepSmilingError, TrainingError
+from keepsmiling_core.evaluation.classifier import stratified_holdout
 from keepsmiling_core.evaluation.detections import cached_faces
 from keepsmiling_core.evaluation.face_judge import (
     FACE_VIEW_SIZE,
@@ -195,13 +196,8 @@ def cached_views(items: list[tuple[str, Path, np.ndarray, bool]], folder: Path, 
     data = _build_views(items, size, context)
     folder.mkdir(parents=True, exist_ok=True)
     for name, array in (("views", data.views), ("lips", data.lips), ("smiling", data.smiling)):
-        atomic_write(files[name], lambda tmp, a=array: _save_npy(tmp, a))
+        atomic_write(files[name], lambda buffer, a=array: np.save(buffer, a))
     return data
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as handle:
-        np.save(handle, array)
 
 
 def genki_items(root: Path, part: str, detections: Path | None, limit: int | None = None,
@@ -240,19 +236,6 @@ def mtfl_items(root: Path, limit: int | None = None) -> list[tuple[str, Path, np
             records = smiling + [r for r in records if not r.smiling][: limit // 2]
         items += [(f"{split}/{r.meta['file']}", r.image_path, r.landmarks, r.smiling) for r in records]
     return items
-
-
-def stratified_holdout(smiling: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, held-out) indices, stratified by label, fixed by ``seed``."""
-    rng = np.random.default_rng(seed)
-    train, held = [], []
-    for label in (True, False):
-        idx = np.flatnonzero(smiling == label)
-        rng.shuffle(idx)
-        n = max(1, int(round(len(idx) * fraction))) if len(idx) > 1 else 0
-        held.append(idx[:n])
-        train.append(idx[n:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(held))
 
 
 # ------------------------------------------------------------------------------------ augmentation
