@@ -500,8 +500,7 @@ class TrainingDialog(QDialog):
             self.status.setText(f"Cancelled{at} after {elapsed} of training; the checkpoint in {run_dir} "
                                 "can be used or resumed.")
         else:
-            self.progress.setRange(0, max(1, self.progress.maximum()))
-            self.progress.setValue(self.progress.maximum())
+            self._show_step(step if step is not None else self.job.request.steps)
             self.status.setText(f"Finished in {elapsed}: {run_dir}")
         self._log(self.status.text())
         if run_dir is not None and step is not None:
