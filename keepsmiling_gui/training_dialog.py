@@ -233,6 +233,10 @@ class TrainingDialog(QDialog):
         layout.addLayout(columns, 1)
         layout.addLayout(buttons)
         self.resize(1100, 560)
+        screen = self.screen()
+        if screen is not None:  # a small or scaled screen: never larger than the space there is
+            available = screen.availableGeometry()
+            self.resize(min(1100, int(available.width() * 0.95)), min(560, int(available.height() * 0.9)))
 
     # settings -------------------------------------------------------------------------------------
     def _load_settings(self) -> None:
