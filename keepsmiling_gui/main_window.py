@@ -749,6 +749,8 @@ class MainWindow(QMainWindow):
                 return
             if len(self.faces) > 1:
                 self.notify("Click a face to choose which one the slider edits, or use Smile all.", 8000)
+            elif self.faces:
+                self.notify(f"This face cannot be edited: {self.blocked[0]}", 15000)
             return
         if self._gesture_before is None:
             self._gesture_before = self.edit_state()
@@ -851,7 +853,7 @@ class MainWindow(QMainWindow):
             if not event.isAutoRepeat():
                 self.show_original(kind == QEvent.Type.KeyPress)
             return True
-        return super().eventFilter(watched, event)
+        return False  # every other event goes on untouched (and cheaply: this sees all of them)
 
     def set_split(self, on: bool) -> None:
         self.original_view.setVisible(on)

@@ -233,6 +233,10 @@ class TrainingDialog(QDialog):
         layout.addLayout(columns, 1)
         layout.addLayout(buttons)
         self.resize(1100, 560)
+        screen = self.screen()
+        if screen is not None:  # a small or scaled screen: never larger than the space there is
+            available = screen.availableGeometry()
+            self.resize(min(1100, int(available.width() * 0.95)), min(560, int(available.height() * 0.9)))
 
     # settings -------------------------------------------------------------------------------------
     def _load_settings(self) -> None:
@@ -502,11 +506,7 @@ class TrainingDialog(QDialog):
             self.status.setText(f"Cancelled{at} after {elapsed} of training; the checkpoint in {run_dir} "
                                 "can be used or resumed.")
         else:
-            if step is not None:   # back from the smile direction's percentage to the run's steps
-                self._show_step(step)
-            else:
-                self.progress.setRange(0, max(1, self.progress.maximum()))
-                self.progress.setValue(self.progress.maximum())
+            self._show_step(step if step is not None else self.job.request.steps)
             self.status.setText(f"Finished in {elapsed}: {run_dir}")
         self._log(self.status.text())
         if run_dir is not None and step is not None:

@@ -14,19 +14,26 @@ import pytest
 
 @pytest.fixture
 def slow_training_layers(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Call with the seconds each layer should take longer; applies to trainers built afterwards."""
+    """Call with the seconds each layer should take longer (0: full speed again); applies to trainers
+    built after the first call."""
     from keepsmiling_core.training import trainer as trainer_module
 
+    delay = {"seconds": 0.0}
+    real_build = trainer_module.build_recipe
+
+    def sleep_a_while(*_args) -> None:
+        if delay["seconds"] > 0:
+            time.sleep(delay["seconds"])
+
+    def build_slow(setup, preset, nets, device, overrides):
+        for net in nets.values():
+            for module in net.modules():
+                if not any(True for _ in module.children()):
+                    module.register_forward_pre_hook(sleep_a_while)
+        return real_build(setup, preset, nets, device, overrides)
+
     def slow(seconds_per_layer: float) -> None:
-        real_build = trainer_module.build_recipe
-
-        def build_slow(setup, preset, nets, device, overrides):
-            for net in nets.values():
-                for module in net.modules():
-                    if not any(True for _ in module.children()):
-                        module.register_forward_pre_hook(lambda *_: time.sleep(seconds_per_layer))
-            return real_build(setup, preset, nets, device, overrides)
-
+        delay["seconds"] = seconds_per_layer
         monkeypatch.setattr(trainer_module, "build_recipe", build_slow)
 
     return slow
