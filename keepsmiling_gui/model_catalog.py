@@ -21,7 +21,9 @@ SETUP_LABELS = {"warp": "Landmark warp", "simplegan": "SimpleGAN", "complexgan":
                 "splitgan": "SplitGAN"}
 EDIT_SETUPS = ("warp", "splitgan", "complexgan")
 # Shipped models in the order the picker lists them; the first that can edit is the app's default.
-SHIPPED_ORDER = ("warp", "warp-teeth", "splitgan", "complexgan", "simplegan")
+# (resources/models/warp-teeth is not offered: on whole photos it scored below the plain warp on every
+# measure; it stays for `keepsmiling smile --model` and the evaluation.)
+SHIPPED_ORDER = ("warp", "splitgan", "complexgan", "simplegan")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from keepsmiling_core.paths import samples_dir
 def _check_schema(record: dict, faces: int) -> None:
     assert len(record["faces"]) == faces
     for face in record["faces"]:
-        assert set(face) == {"box", "landmarks", "mouth", "score"}
+        assert set(face) == {"box", "landmarks", "mouth", "score", "points"}
         assert len(face["box"]) == 4 and face["box"][0] < face["box"][2] and face["box"][1] < face["box"][3]
         assert np.array(face["landmarks"]).shape == (5, 2)
         assert np.array(face["mouth"]).shape == (20, 2)

@@ -210,10 +210,14 @@ def test_concurrent_detection_from_threads(astronaut):
 def test_json_round_trip(astronaut):
     _, face = astronaut
     data = face.to_json()
-    assert set(data) == {"box", "landmarks", "mouth", "score"}
+    assert set(data) == {"box", "landmarks", "mouth", "score", "points"}
     again = Face.from_json(data)
     assert np.allclose(again.landmarks, face.landmarks, atol=0.01)
     assert np.allclose(again.mouth, face.mouth, atol=0.01) and again.box == pytest.approx(face.box, abs=0.01)
+    assert again.points.shape == (68, 2) and np.allclose(again.points, face.points, atol=0.01)
+    assert np.allclose(face.points[48:68], face.mouth)    # the mouth outline is part of the 68 points
+    older = Face.from_json({k: v for k, v in data.items() if k != "points"})   # JSON from before the 68 points
+    assert older.points is None and np.allclose(older.landmarks, face.landmarks, atol=0.01)
 
 
 def test_missing_or_damaged_model_is_a_clear_error(astronaut, tmp_path, monkeypatch):

@@ -176,8 +176,8 @@ def test_the_app_lists_the_warp_first_and_edits_with_it_by_default(tmp_path):
 
     entries = find_models(extra_runs_dir=tmp_path)
     shipped = [e for e in entries if e.shipped]
-    assert [e.setup for e in shipped[:2]] == ["warp", "warp"]
-    assert shipped[0].label == "Landmark warp (shipped)" and "teeth" in shipped[1].label
+    assert [e.setup for e in shipped[:3]] == ["warp", "splitgan", "complexgan"]
+    assert shipped[0].label == "Landmark warp (shipped)"
     default = default_edit_model(entries)
     assert default is shipped[0] and default.missing_for_edit() is None
     assert open_editor(default.path).setup == "warp"
