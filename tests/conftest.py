@@ -27,6 +27,19 @@ def mtfl_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def grace_hopper():
+    """The unsmiling sample portrait and its one detected face (with all 68 points)."""
+    from keepsmiling_core.detection import detect_faces
+    from keepsmiling_core.imageio import read_photo
+    from keepsmiling_core.paths import samples_dir
+
+    photo = read_photo(samples_dir() / "grace-hopper.jpg").rgb
+    faces = detect_faces(photo)
+    assert len(faces) == 1 and faces[0].points is not None and faces[0].points.shape == (68, 2)
+    return photo, faces[0]
+
+
+@pytest.fixture(scope="session")
 def genki_root() -> Path:
     root = shared_data_dir() / "GENKI-4K-dev"
     if not (root / "labels.txt").exists():

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from keepsmiling_core.data.cache import load_crop_cache
-from keepsmiling_core.detection import detect_faces
 from keepsmiling_core.evaluation.photo_measures import (
     face_areas,
     ring_delta_e,
@@ -15,14 +14,11 @@ from keepsmiling_core.evaluation.photo_measures import (
     untouched_share,
 )
 from keepsmiling_core.evaluation.two_sample import detectability
-from keepsmiling_core.imageio import read_photo
-from keepsmiling_core.paths import samples_dir
 
 
 @pytest.fixture(scope="module")
-def grace():
-    photo = read_photo(samples_dir() / "grace-hopper.jpg").rgb
-    face = detect_faces(photo)[0]
+def grace(grace_hopper):
+    photo, face = grace_hopper
     return photo, face, face_areas(face.points, photo.shape)
 
 

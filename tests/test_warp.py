@@ -20,16 +20,12 @@ from keepsmiling_core.editing.smile_shape import (
 from keepsmiling_core.editing.warp import WarpEditor, closed_lip_displacement
 from keepsmiling_core.errors import EditError, KeepSmilingError
 from keepsmiling_core.evaluation.photo_measures import face_areas, sharpness_kept
-from keepsmiling_core.imageio import read_photo
-from keepsmiling_core.paths import samples_dir, shipped_models_dir
+from keepsmiling_core.paths import shipped_models_dir
 
 
 @pytest.fixture(scope="module")
-def grace():
-    photo = read_photo(samples_dir() / "grace-hopper.jpg").rgb
-    faces = detect_faces(photo)
-    assert len(faces) == 1 and faces[0].points is not None and faces[0].points.shape == (68, 2)
-    return photo, faces[0]
+def grace(grace_hopper):
+    return grace_hopper
 
 
 @pytest.fixture(scope="module")
