@@ -51,6 +51,7 @@ from .samples import write_grid
 from .schedule import apply_lr, lr_factor
 
 FIXED_SAMPLES = 8      # crops (half smiling) or noise vectors x 2 shown in every sample grid
+SPEED_KEYS = ("images_per_s", "data_wait_share", "peak_gpu_mem_mb")  # metrics.jsonl fields that are not losses
 
 
 @dataclass
@@ -446,10 +447,11 @@ class _Throughput:
 
     def interval(self, step: int) -> dict[str, float]:
         elapsed = max(time.perf_counter() - self.since, 1e-9)
-        speed = {"images_per_s": (step - self.step) * self.global_batch / elapsed,
-                 "data_wait_share": min(1.0, self.wait / elapsed)}
+        images_per_s, wait_share, peak_mb = SPEED_KEYS
+        speed = {images_per_s: (step - self.step) * self.global_batch / elapsed,
+                 wait_share: min(1.0, self.wait / elapsed)}
         if self.device.type == "cuda":
-            speed["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated(self.device) / 2**20
+            speed[peak_mb] = torch.cuda.max_memory_allocated(self.device) / 2**20
         self.reset(step)
         return speed
 
