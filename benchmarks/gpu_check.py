@@ -179,6 +179,8 @@ def main() -> int:
 
         print("\n## 2. trainer vs bare loop (s/step; target <= 1.1x)")
         steps = max(10, args.steps // 10 * 10)
+        if 2 not in parts:
+            skipped("part 2", "not asked for (--parts)")
         for size in sizes if 2 in parts else []:
             for setup in setups:
                 bare = bare_loop(setup, "default", caches[size], args.batch_size, steps, device)
