@@ -82,10 +82,11 @@ class BatchSource:
                  seed: int, shard: distributed.Shard = distributed.SINGLE) -> None:
         global_batch = batch_size * shard.world
         if len(indices) < global_batch:
+            wanted = (f"the global batch {global_batch} ({shard.world} processes x {batch_size})" if shard.distributed
+                      else f"the batch size {batch_size}")
             raise TrainingError(
                 f"The crop cache {cache.path} has only {len(indices)} usable crops for this setup, fewer than "
-                f"the global batch {global_batch} ({shard.world} process(es) x {batch_size}); use a smaller "
-                "--batch-size or a larger cache."
+                f"{wanted}; use a smaller --batch-size or a larger cache."
             )
         images = torch.from_numpy(np.ascontiguousarray(cache.images[indices])).permute(0, 3, 1, 2).contiguous()
         self.smiling = torch.from_numpy(np.asarray(cache.smiling)[indices].astype(np.float32))
