@@ -214,12 +214,15 @@ def main() -> int:
                                                     threads, Path(tmp) / f"ddp1-{setup}-{size}")
                     many, cpu_many = ddp_images_per_s(setup, caches[size], args.batch_size, 25, str(device.type),
                                                       nproc, per_proc_threads, Path(tmp) / f"ddpN-{setup}-{size}")
+                    # The job's throughput with its cores all free is (cores it uses) / (CPU s per image).
+                    free = (nproc * per_proc_threads / threads) * cpu_one / cpu_many
                     print(f"| {setup:<11}| {size:>4} | 1 process {one:>8.1f} | {where}: {many:>8.1f} | "
-                          f"{many / one:5.2f}x | CPU ms/image {1000 * cpu_one:.1f} vs {1000 * cpu_many:.1f} |",
-                          flush=True)
+                          f"{many / one:5.2f}x | CPU ms/image {1000 * cpu_one:.1f} vs {1000 * cpu_many:.1f} | "
+                          f"{free:4.2f}x |", flush=True)
             if not gpu:
-                print("(CPU ms/image: CPU time each process spent per image it trained on; on a shared machine "
-                      "the ratio of these is the scaling the cores would give if they were free.)")
+                print("(CPU ms/image: CPU time each process spent per image it trained on. The last column is "
+                      "the scaling these give if every core the job uses were free, which wall time cannot "
+                      "show on a machine other jobs share.)")
     return 0
 
 
