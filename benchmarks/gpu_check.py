@@ -110,24 +110,30 @@ def edit_latency(device: torch.device, repeats: int = 30) -> tuple[str, float, f
     return label, first, slider
 
 
-def _ddp_worker(config: dict, threads: int) -> float | None:
-    """One rank of the scaling run; rank 0 returns the mean images/s after the first logging interval."""
+def _ddp_worker(config: dict, threads: int) -> dict:
+    """One rank of the scaling run: images/s from metrics.jsonl after the first logging interval (rank 0),
+    and the CPU seconds this rank used per image it trained on (every rank)."""
     torch.set_num_threads(threads)
+    cpu = time.process_time()
     trainer = Trainer(TrainConfig(**config))
     run = trainer.run()
-    if os.environ.get("RANK", "0") != "0":
-        return None
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    return statistics.mean(r["images_per_s"] for r in rows[1:])
+    result = {"cpu_s_per_image": (time.process_time() - cpu) / (config["steps"] * config["batch_size"])}
+    if os.environ.get("RANK", "0") == "0":
+        rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        result["images_per_s"] = statistics.mean(r["images_per_s"] for r in rows[1:])
+    return result
 
 
 def ddp_images_per_s(setup: str, cache_dir: Path, batch: int, steps: int, device: str, nproc: int,
-                     threads: int, out: Path) -> float:
+                     threads: int, out: Path) -> tuple[float, float]:
+    """(images/s of the whole job, CPU seconds per image averaged over ranks)."""
     config = dict(setup=setup, data=str(cache_dir), out=str(out), batch_size=batch, steps=steps, log_every=5,
                   sample_every=10**9, checkpoint_every=10**9, tensorboard=False, device=device)
     if nproc == 1:
-        return _ddp_worker(config, threads)
-    return launch(nproc, _ddp_worker, (config, threads), threads_per_process=threads)[0]
+        ranks = {0: _ddp_worker(config, threads)}
+    else:
+        ranks = launch(nproc, _ddp_worker, (config, threads), threads_per_process=threads)
+    return ranks[0]["images_per_s"], statistics.mean(r["cpu_s_per_image"] for r in ranks.values())
 
 
 def main() -> int:
@@ -173,6 +179,8 @@ def main() -> int:
 
         print("\n## 2. trainer vs bare loop (s/step; target <= 1.1x)")
         steps = max(10, args.steps // 10 * 10)
+        if 2 not in parts:
+            skipped("part 2", "not asked for (--parts)")
         for size in sizes if 2 in parts else []:
             for setup in setups:
                 bare = bare_loop(setup, "default", caches[size], args.batch_size, steps, device)
@@ -202,12 +210,19 @@ def main() -> int:
             per_proc_threads = max(1, threads // nproc) if not gpu else 1
             for size in sizes:
                 for setup in setups:
-                    one = ddp_images_per_s(setup, caches[size], args.batch_size, 25, str(device.type), 1, threads,
-                                           Path(tmp) / f"ddp1-{setup}-{size}")
-                    many = ddp_images_per_s(setup, caches[size], args.batch_size, 25, str(device.type), nproc,
-                                            per_proc_threads, Path(tmp) / f"ddpN-{setup}-{size}")
-                    print(f"| {setup:<11}| {size:>4} | 1 process {one:>8.0f} | {where}: {many:>8.0f} | "
-                          f"{many / one:5.2f}x |", flush=True)
+                    one, cpu_one = ddp_images_per_s(setup, caches[size], args.batch_size, 25, str(device.type), 1,
+                                                    threads, Path(tmp) / f"ddp1-{setup}-{size}")
+                    many, cpu_many = ddp_images_per_s(setup, caches[size], args.batch_size, 25, str(device.type),
+                                                      nproc, per_proc_threads, Path(tmp) / f"ddpN-{setup}-{size}")
+                    # The job's throughput with its cores all free is (cores it uses) / (CPU s per image).
+                    free = (nproc * per_proc_threads / threads) * cpu_one / cpu_many
+                    print(f"| {setup:<11}| {size:>4} | 1 process {one:>8.1f} | {where}: {many:>8.1f} | "
+                          f"{many / one:5.2f}x | CPU ms/image {1000 * cpu_one:.1f} vs {1000 * cpu_many:.1f} | "
+                          f"{free:4.2f}x |", flush=True)
+            if not gpu:
+                print("(CPU ms/image: CPU time each process spent per image it trained on. The last column is "
+                      "the scaling these give if every core the job uses were free, which wall time cannot "
+                      "show on a machine other jobs share.)")
     return 0
 
 

@@ -60,6 +60,7 @@ from .schedule import apply_lr, lr_factor
 from .stopping import StepSnapshot, StopHooks, StopRequested
 
 FIXED_SAMPLES = 8      # crops (half smiling) or noise vectors x 2 shown in every sample grid
+SPEED_KEYS = ("images_per_s", "data_wait_share", "peak_gpu_mem_mb")  # metrics.jsonl fields that are not losses
 
 
 @dataclass
@@ -90,10 +91,11 @@ class BatchSource:
                  seed: int, shard: distributed.Shard = distributed.SINGLE) -> None:
         global_batch = batch_size * shard.world
         if len(indices) < global_batch:
+            wanted = (f"the global batch {global_batch} ({shard.world} processes x {batch_size})" if shard.distributed
+                      else f"the batch size {batch_size}")
             raise TrainingError(
                 f"The crop cache {cache.path} has only {len(indices)} usable crops for this setup, fewer than "
-                f"the global batch {global_batch} ({shard.world} process(es) x {batch_size}); use a smaller "
-                "--batch-size or a larger cache."
+                f"{wanted}; use a smaller --batch-size or a larger cache."
             )
         images = torch.from_numpy(np.ascontiguousarray(cache.images[indices])).permute(0, 3, 1, 2).contiguous()
         self.smiling = torch.from_numpy(np.asarray(cache.smiling)[indices].astype(np.float32))
@@ -495,10 +497,11 @@ class _Throughput:
 
     def interval(self, step: int) -> dict[str, float]:
         elapsed = max(time.perf_counter() - self.since, 1e-9)
-        speed = {"images_per_s": (step - self.step) * self.global_batch / elapsed,
-                 "data_wait_share": min(1.0, self.wait / elapsed)}
+        images_per_s, wait_share, peak_mb = SPEED_KEYS
+        speed = {images_per_s: (step - self.step) * self.global_batch / elapsed,
+                 wait_share: min(1.0, self.wait / elapsed)}
         if self.device.type == "cuda":
-            speed["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated(self.device) / 2**20
+            speed[peak_mb] = torch.cuda.max_memory_allocated(self.device) / 2**20
         self.reset(step)
         return speed
 
