@@ -186,7 +186,7 @@ def test_bad_inputs_give_clear_errors(small_cache: Path, tmp_path: Path) -> None
         Trainer(_config(tmp_path / "missing", tmp_path / "r1", "splitgan")).run()
     with pytest.raises(TrainingError, match="holds 32x32 crops"):
         Trainer(_config(small_cache, tmp_path / "r2", "splitgan", size=64)).run()
-    with pytest.raises(TrainingError, match="fewer than the global batch"):
+    with pytest.raises(TrainingError, match="fewer than the batch size"):
         Trainer(_config(small_cache, tmp_path / "r3", "splitgan", batch_size=5000)).run()
     Trainer(_config(small_cache, tmp_path / "r4", "splitgan", steps=1)).run()
     with pytest.raises(TrainingError, match="--resume"):
