@@ -343,6 +343,9 @@ def check_latent_info(info: Any, path: Path, latent_format: str, latent_version:
         raise fail(path, "calibration", "has equal smiling and non-smiling projections (a zero-length edit)", todo)
     if info.get("model_step") is not None:
         need_int(info["model_step"], path, "model_step", todo, low=0, high=MAX_STEP)
+    sha = info.get("tensors_sha256")
+    if sha is not None and (not isinstance(sha, str) or not _SHA256.match(sha)):
+        raise fail(path, "tensors_sha256", "must be 64 lower-case hex digits", todo)
     return info
 
 

@@ -315,11 +315,15 @@ def _latent_json(change):
 
 
 def _direction(value):
+    """Change the direction and record the new file's hash, as a forger would (so the values are checked)."""
     def apply(run: Path) -> None:
         path = run / "latent.safetensors"
         tensors = load_file(str(path))
         tensors["direction"] = value(tensors["direction"])
         save_file(tensors, str(path))
+        info = json.loads((run / "latent.json").read_text())
+        info["tensors_sha256"] = _sha(path)
+        (run / "latent.json").write_text(json.dumps(info))
     return apply
 
 
@@ -349,6 +353,9 @@ LATENT_CASES = {
                                  "latent.safetensors"),
     "direction_nan": (_direction(lambda d: torch.full_like(d, float("nan"))), "NaN"),
     "direction_zero": (_direction(torch.zeros_like), "length"),
+    # a kill between the two writes of 'keepsmiling latent': new tensors beside the old latent.json
+    "tensors_of_another_run": (lambda run: (run / "latent.safetensors").write_bytes(
+        (run / "latent.safetensors").read_bytes() + b" "), "does not belong"),
 }
 
 

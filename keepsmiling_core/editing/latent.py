@@ -14,6 +14,7 @@ Files written next to the checkpoint: ``latent.safetensors`` (unit direction, cl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,16 +145,21 @@ def fit_direction(latents: np.ndarray, smiling: np.ndarray, method: str = "logre
 
 def save_direction(directory: Path, direction: LatentDirection, means: dict[str, np.ndarray] | None = None,
                    extra: dict | None = None) -> Path:
-    """Write latent.safetensors + latent.json into ``directory``; returns the JSON path."""
+    """Write latent.safetensors + latent.json into ``directory``; returns the JSON path.
+
+    The JSON, written last, records the tensors' sha256: a kill between the two writes leaves new tensors
+    beside the old calibration, which ``load_direction`` then refuses instead of mixing them."""
     directory = Path(directory)
     tensors = {"direction": direction.unit.contiguous()}
     for name, value in (means or {}).items():
         tensors[name] = torch.from_numpy(np.ascontiguousarray(value, np.float32))
-    atomic_write_bytes(directory / "latent.safetensors", save(tensors))
+    data = save(tensors)
+    atomic_write_bytes(directory / "latent.safetensors", data)
     info = {"format": LATENT_FORMAT, "format_version": LATENT_VERSION, "method": direction.method,
             "norm": direction.norm, "latent_shape": list(direction.latent_shape),
             "calibration": {"non_smiling": direction.proj_non_smiling, "smiling": direction.proj_smiling},
-            "alpha_range": list(ALPHA_RANGE), **direction.meta, **(extra or {})}
+            "alpha_range": list(ALPHA_RANGE), **direction.meta, **(extra or {}),
+            "tensors_sha256": hashlib.sha256(data).hexdigest()}
     path = directory / "latent.json"
     atomic_write_text(path, json.dumps(info, indent=2))
     return path
@@ -198,6 +204,11 @@ def load_direction(model_path: Path, expected_step: int | None = None,
         check_regular(tensor_path, LATENT_TODO)
         if tensor_path.stat().st_size > MAX_TENSOR_FILE_BYTES:
             raise CheckpointError(f"{tensor_path} is far larger than any smile direction; {LATENT_TODO}.")
+        recorded = info.get("tensors_sha256")  # absent in directions written before it was recorded
+        if recorded is not None and hashlib.sha256(tensor_path.read_bytes()).hexdigest() != recorded:
+            raise CheckpointError(
+                f"{tensor_path} does not belong to {directory / 'latent.json'} (an interrupted "
+                f"'keepsmiling latent'?); {LATENT_TODO}.")
         tensors = load_safetensors(tensor_path, CheckpointError)
         unit = check_latent_tensors(tensors, tensor_path, info["latent_shape"])
     except ValidationError as exc:
