@@ -82,7 +82,6 @@ def closed_lip_displacement(displacement: np.ndarray) -> np.ndarray:
         moved[upper] = moved[lower] = mean
     for corner in (60, 64):   # inner corners sit on the outer ones
         moved[corner] = moved[48 if corner == 60 else 54]
-    # The lower lip follows the upper lip's vertical move at the centre, so a closed mouth stays closed.
     return moved
 
 

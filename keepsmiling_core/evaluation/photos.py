@@ -72,9 +72,11 @@ class _Finished:
     """What one model did to one photo at every strength (the views the judge and the test read)."""
 
     photo: LabelledPhoto
+    index: int                      # position in the list of photos with a face
+    extra: bool                     # from the unlabelled high-resolution set (realism only)
     large: bool
     views: dict[float, np.ndarray] = field(default_factory=dict)      # judge's face views
-    crops: dict[float, np.ndarray] = field(default_factory=dict)      # network-sized mouth crops
+    detect_crop: np.ndarray | None = None                             # network-sized mouth crop at DETECT_STRENGTH
     sharpness: dict[float, float] = field(default_factory=dict)
     ring: dict[float, tuple[float, float]] = field(default_factory=dict)
     untouched: dict[float, float] = field(default_factory=dict)
@@ -144,6 +146,7 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
                     "strengths": list(strengths), "models": {}}
     sheets: dict[str, list] = {}
     crop_config = CropConfig(size=NETWORK_CROP)
+    originals: dict[int, np.ndarray] = {}   # unedited mouth crops, cut once: the real faces of the two-sample tests
     for model in config.models:
         editor = UnchangedPhoto() if model == "none" else _open(model, config.device)
         refused: Counter = Counter()
@@ -151,6 +154,8 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
         for index, (photo, is_extra, face) in enumerate(tqdm(found, desc=model_label(model), unit="photo",
                                                              disable=not config.progress)):
             rgb = read_photo(photo.path).rgb
+            if index not in originals:
+                originals[index] = crop_mouth(rgb, face.landmarks, crop_config).image
             try:
                 prepared = editor.prepare(rgb, face, 0)
             except EditError as exc:
@@ -158,7 +163,7 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
                     refused[reason_key(str(exc))] += 1
                 continue
             large = crop_footprint(face.landmarks) >= LARGE_CROP_FACTOR * NETWORK_CROP
-            done = _Finished(photo=photo, large=large or is_extra)
+            done = _Finished(photo=photo, index=index, extra=is_extra, large=large or is_extra)
             areas = face_areas(face.points, rgb.shape) if face.points is not None else None
             on_sheet = index in sheet_rows and areas is not None
             for alpha in sorted(set(strengths) | (set(SHEET_STRENGTHS) if on_sheet else set())):
@@ -169,18 +174,18 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
                 if alpha not in strengths:
                     continue
                 done.views[alpha] = face_view(finished, face.landmarks)
-                if alpha in (0.0, DETECT_STRENGTH):
-                    done.crops[alpha] = crop_mouth(finished, face.landmarks, crop_config).image
+                if alpha == DETECT_STRENGTH:
+                    done.detect_crop = crop_mouth(finished, face.landmarks, crop_config).image
                 done.untouched[alpha] = untouched_share(rgb, finished, prepared.region)
                 if areas is not None:
                     done.sharpness[alpha] = sharpness_kept(rgb, finished, areas)
                     done.ring[alpha] = ring_delta_e(rgb, finished, areas)
             results.append(done)
-        report["models"][model_label(model)] = _summarise(model, results, refused, judge, strengths, config)
+        report["models"][model_label(model)] = _summarise(results, refused, judge, strengths, originals, config)
         sheets[model_label(model)] = [(r.photo, [r.tiles[a] for a in (0.0, *SHEET_STRENGTHS)])
                                       for r in results if r.tiles]
     report["judge"] = _judge_quality(report)
-    report["detectability_reference"] = _reference_detectability(report, found, config) \
+    report["detectability_reference"] = _reference_detectability(found, originals, config) \
         if config.detectability else None
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report, sheets
@@ -201,10 +206,11 @@ def _stat(values: list[float], fn) -> float | None:
     return None if not finite else round(float(fn(finite)), 4)
 
 
-def _summarise(model: str, results: list[_Finished], refused: Counter, judge, strengths, config) -> dict:
+def _summarise(results: list[_Finished], refused: Counter, judge, strengths, originals: dict[int, np.ndarray],
+               config) -> dict:
     from keepsmiling_core.evaluation.two_sample import detectability
 
-    labelled = [r for r in results if r.photo.smiling is not None and r.photo in config.photos]
+    labelled = [r for r in results if not r.extra and r.photo.smiling is not None]
     found = len(labelled) + sum(refused.values())
     summary: dict = {"coverage": {"faces_found": found, "edited": len(labelled), "refused": sum(refused.values()),
                                   "refused_reasons": dict(refused.most_common()),
@@ -238,8 +244,8 @@ def _summarise(model: str, results: list[_Finished], refused: Counter, judge, st
         row["untouched_min"] = _stat([r.untouched.get(alpha) for r in results], np.min)
         summary["by_strength"][str(alpha)] = row
     if config.detectability:
-        edited = [r.crops[DETECT_STRENGTH] for r in labelled if r.photo.smiling is False]
-        real = [r.crops[0.0] for r in labelled if r.photo.smiling is True]
+        edited = [r.detect_crop for r in labelled if r.photo.smiling is False]
+        real = [originals[r.index] for r in labelled if r.photo.smiling is True]
         try:
             result = detectability(np.stack(edited), np.stack(real), seed=config.seed)
             summary["detectability"] = {"strength": DETECT_STRENGTH, "accuracy": round(result.accuracy, 4),
@@ -264,14 +270,12 @@ def _judge_quality(report: dict) -> dict | None:
     return None
 
 
-def _reference_detectability(report: dict, found, config) -> dict | None:
+def _reference_detectability(found, originals: dict[int, np.ndarray], config) -> dict | None:
     """Real smiling faces against other real smiling faces: what 'indistinguishable' measures as."""
-    from keepsmiling_core.data.crops import CropConfig, crop_mouth
     from keepsmiling_core.evaluation.two_sample import detectability
-    from keepsmiling_core.imageio import read_photo
 
-    crops = [crop_mouth(read_photo(p.path).rgb, face.landmarks, CropConfig(size=NETWORK_CROP)).image
-             for p, extra, face in found if not extra and p.smiling is True]
+    crops = [originals[i] for i, (p, extra, _) in enumerate(found)
+             if not extra and p.smiling is True and i in originals]
     if len(crops) < 20:
         return None
     order = np.random.default_rng(config.seed + 1).permutation(len(crops))
