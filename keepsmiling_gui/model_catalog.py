@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from keepsmiling_core.editing.backends import DEFAULT_EDIT_MODEL
 from keepsmiling_core.paths import shipped_models_dir, user_dir
 
 SETUP_LABELS = {"warp": "Landmark warp", "simplegan": "SimpleGAN", "complexgan": "ComplexGAN",
@@ -23,7 +24,7 @@ EDIT_SETUPS = ("warp", "splitgan", "complexgan")
 # Shipped models in the order the picker lists them; the first that can edit is the app's default.
 # (resources/models/warp-teeth is not offered: on whole photos it scored below the plain warp on every
 # measure; it stays for `keepsmiling smile --model` and the evaluation.)
-SHIPPED_ORDER = ("warp", "splitgan", "complexgan", "simplegan")
+SHIPPED_ORDER = (DEFAULT_EDIT_MODEL, "splitgan", "complexgan", "simplegan")
 
 
 @dataclass(frozen=True)
