@@ -163,11 +163,11 @@ CHECKPOINT_TODO = "the model folder is damaged: use another checkpoint, re-expor
 
 def check_checkpoint_meta(meta: Any, path: Path) -> dict:
     """A ``checkpoint.json`` after its format name and version were accepted: every field the loaders use."""
-    from .models.registry import JUDGE_SETUPS, PRESETS, SETUPS
+    from .models.registry import FILL_SETUPS, JUDGE_SETUPS, PRESETS, SETUPS
 
     todo = CHECKPOINT_TODO
     meta = need_dict(meta, path, None, todo)
-    need_str(meta.get("setup"), path, "setup", todo, (*SETUPS, *JUDGE_SETUPS))
+    need_str(meta.get("setup"), path, "setup", todo, (*SETUPS, *JUDGE_SETUPS, *FILL_SETUPS))
     need_str(meta.get("preset"), path, "preset", todo, PRESETS)
     size = need_int(meta.get("size"), path, "size", todo, low=1, high=max(SIZES))
     if size not in SIZES:

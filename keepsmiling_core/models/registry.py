@@ -16,6 +16,8 @@ SETUPS = ("simplegan", "complexgan", "splitgan")
 # them: "classifier" judges mouth crops (training losses, crop-level evaluation); "judge" judges the
 # aligned whole face of a finished photo (evaluation/face_judge.py). Both are a SmileClassifier.
 JUDGE_SETUPS = ("classifier", "judge")
+# The landmark warp's texture source: paints teeth into the parted lips (models/mouth_fill.py).
+FILL_SETUPS = ("mouthfill",)
 PRESETS = ("default", "original")
 
 # Architecture knobs per (setup, preset). "original" reproduces §4–§6 of original-setups.md;
@@ -60,6 +62,8 @@ def architecture(setup: str, preset: str = "default", **overrides: Any) -> dict[
     setup, preset = check_setup(setup, preset)
     if setup in JUDGE_SETUPS:
         return dict(overrides)
+    if setup in FILL_SETUPS:
+        return {"width": 16, "ndf": 32, **overrides}
     arch = dict(ARCHITECTURES[setup][preset])
     unknown = set(overrides) - set(arch)
     if unknown:
@@ -69,7 +73,7 @@ def architecture(setup: str, preset: str = "default", **overrides: Any) -> dict[
 
 
 def check_setup(setup: str, preset: str) -> tuple[str, str]:
-    if setup not in SETUPS and setup not in JUDGE_SETUPS:
+    if setup not in SETUPS and setup not in JUDGE_SETUPS and setup not in FILL_SETUPS:
         raise ValueError(f"unknown setup {setup!r}; choose one of {', '.join(SETUPS)}")
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
@@ -84,6 +88,10 @@ def build_setup(setup: str, preset: str = "default", size: int = 64, **overrides
         from .classifier import SmileClassifier  # owned by the editing part; imported only when asked for
 
         return {setup: SmileClassifier(size, **arch)}
+    if setup in FILL_SETUPS:
+        from .mouth_fill import MouthFillCritic, MouthFillNet
+
+        return {"fill": MouthFillNet(size, arch["width"]), "critic": MouthFillCritic(size, arch["ndf"])}
     if setup == "simplegan":
         from .discriminators import DCGANDiscriminator, PatchDiscriminator
         from .simplegan import DCGANGenerator
