@@ -165,7 +165,7 @@ class EditPlan:
     def render(self, outcome: RenderOutcome | None = None) -> np.ndarray:
         """The whole photo with every edit (the photo itself when there is no model or no edit)."""
         if self.editor is None or not self.alphas:
-            return self.photo.rgb
+            return self.photo.rgb.copy()
         return compose_photo(self.editor, self.photo.rgb, self.faces, self.alphas, self.prepared, outcome)
 
     def patches(self, targets) -> RenderOutcome:
