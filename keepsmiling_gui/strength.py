@@ -10,9 +10,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
 
+from keepsmiling_core.editing.session import DEFAULT_STRENGTH
+
 MINIMUM = -2.0
 MAXIMUM = 3.0
-DEFAULT = 1.0
+DEFAULT = DEFAULT_STRENGTH  # what a clicked face starts at: the session decides, the slider shows it
 SCALE = 100  # slider ticks per unit of strength
 
 

@@ -51,4 +51,5 @@ def genki_root() -> Path:
 #   fixtures_data.py   -- small real crop caches built from MTFL (owner: data)
 #   fixtures_models.py -- tiny real trained runs (SplitGAN, ComplexGAN, classifier) (owner: editing)
 #   fixtures_training.py -- a slow training step (each layer slower) for stop and quit latency
-pytest_plugins = ["fixtures_data", "fixtures_models", "fixtures_training"]
+#   fixtures_photos.py -- a real photo of two faces whose edit regions overlap
+pytest_plugins = ["fixtures_data", "fixtures_models", "fixtures_training", "fixtures_photos"]

@@ -8,9 +8,9 @@ import pytest
 from keepsmiling_core.cli.main import main
 from keepsmiling_core.detection import detect_faces
 from keepsmiling_core.editing.backends import open_editor
+from keepsmiling_core.editing.compose import compose_photo
 from keepsmiling_core.imageio import read_photo
 from keepsmiling_core.paths import samples_dir, shipped_models_dir
-from keepsmiling_gui.edit_jobs import compose_photo
 
 
 @pytest.mark.parametrize("model", ["warp", "splitgan"])

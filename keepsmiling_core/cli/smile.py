@@ -93,10 +93,14 @@ def _key(path: Path) -> str:
 
 def edit_photo(editor, path: Path, target: Path, alpha: float, faces: list[int] | None,
                overwrite: bool = False) -> tuple[Path, list[str]]:
-    """Detect and edit one photo, write it to ``target``; returns that path and notes about skipped faces."""
+    """Detect and edit one photo, write it to ``target``; returns that path and notes about skipped faces.
+
+    The photo goes through an ``EditSession``, the app's own: the same compositing of overlapping faces,
+    the same EXIF/XMP on the written file."""
     from keepsmiling_core.detection import detect_faces
+    from keepsmiling_core.editing.session import EditSession, EditState
     from keepsmiling_core.errors import EditError
-    from keepsmiling_core.imageio import read_photo, write_photo
+    from keepsmiling_core.imageio import read_photo
 
     photo = read_photo(path)
     found = detect_faces(photo.rgb)
@@ -107,17 +111,14 @@ def edit_photo(editor, path: Path, target: Path, alpha: float, faces: list[int] 
     if missing:
         raise EditError(f"{path} has {len(found)} face(s), numbered 0 to {len(found) - 1}; "
                         f"--faces asked for {', '.join(map(str, missing))}.")
-    notes, prepared = [], []
-    for index in chosen:
-        try:
-            prepared.append((editor.prepare(photo.rgb, found[index], index), alpha))
-        except EditError as exc:
-            notes.append(f"face {index} skipped: {exc}")
-    if not prepared:
+    session = EditSession(editor=editor)
+    session.open(photo, found)
+    session.apply(EditState({index: alpha for index in chosen}))
+    refused = session.prepare_all()
+    notes = [f"face {index} skipped: {reason}" for index, reason in sorted(refused.items())]
+    if not session.edited_alphas():
         raise EditError(f"None of the chosen faces in {path} can be edited ({'; '.join(notes)}).")
-    image = editor.apply_all(photo.rgb, prepared)
-    written = write_photo(target, image, exif=photo.exif, xmp=photo.xmp, overwrite=overwrite)
-    return written, notes
+    return session.save(target, overwrite=overwrite), notes
 
 
 def run(args: argparse.Namespace) -> int:

@@ -207,7 +207,7 @@ def test_face_that_cannot_be_edited_says_why(qtbot, opened, messages, wait_until
     landmarks = real.landmarks.copy()
     landmarks[1] = landmarks[0]  # eyes coincide: a profile
     profile = Face(box=real.box, landmarks=landmarks, mouth=None, score=1.0)
-    opened._faces_found(opened.photo.rgb, [profile, opened.faces[1]])
+    opened.loader.faces_found(opened.photo.rgb, [profile, opened.faces[1]])
     opened.smile_all()
     wait_until(lambda: opened.renderer.idle and 0 in opened.blocked)
     assert "profile" in opened.blocked[0]
