@@ -93,6 +93,13 @@ class SmileShape:
         return cls(mean_smile=smile, mean_non=non, counts=counts, source=str(data.get("source", "")))
 
 
+def lip_opening(points: np.ndarray) -> float:
+    """How far the lips are apart: mean distance of the facing inner-lip points / the mouth's width."""
+    points = np.asarray(points, np.float64)
+    gap = np.linalg.norm(points[[61, 62, 63]] - points[[67, 66, 65]], axis=1).mean()
+    return float(gap / max(float(np.linalg.norm(points[54] - points[48])), 1e-6))
+
+
 def fit_smile_shape(samples: Iterable[tuple[np.ndarray, bool]], source: str) -> SmileShape:
     """Mean eye-frame shape per class from (68 photo points, smiling) pairs."""
     sums = {True: np.zeros((N_POINTS, 2)), False: np.zeros((N_POINTS, 2))}
