@@ -107,6 +107,7 @@ def test_tiny_splitgan_run_to_the_end(qtbot, dialog, wait_until):
 
 def test_pause_resume_and_cancel_write_checkpoints(dialog, wait_until):
     dialog.setup.setCurrentIndex(dialog.setup.findData("simplegan"))
+    dialog.batch_size.setValue(8)  # picking a setup shows its preset; then the small batch again
     dialog.steps.setValue(100_000)
     dialog.start_button.click()
     wait_until(lambda: dialog.last_progress is not None and dialog.last_progress.step >= 1, 120)
@@ -156,6 +157,7 @@ def _start_slow_run(dialog, slow_training_layers, wait_until, setup: str = "spli
     """A real run whose every layer takes 10 ms more: a step lasts seconds, as on a loaded CPU."""
     slow_training_layers(0.01)
     dialog.setup.setCurrentIndex(dialog.setup.findData(setup))
+    dialog.batch_size.setValue(8)  # picking a setup shows its preset; then the small batch again
     dialog.steps.setValue(150)  # under 200 steps the dialog logs every step: the first report comes at once
     dialog.start()
     wait_until(lambda: dialog.last_progress is not None or dialog.last_error is not None, 180)
