@@ -177,24 +177,3 @@ def test_the_app_lists_the_warp_first_and_edits_with_it_by_default(tmp_path):
     default = default_edit_model(entries)
     assert default is shipped[0] and default.missing_for_edit() is None
     assert open_editor(default.path).setup == "warp"
-
-
-def test_warp_teeth_opens_the_lips_and_draws_only_between_them(grace):
-    import dataclasses
-
-    photo, face = grace
-    editor = open_editor(shipped_models_dir() / "warp-teeth")
-    prepared = editor.prepare(photo, face)
-    assert prepared.texture is not None and prepared.gap is not None
-    alpha = 1.5
-    with_teeth = editor.render(prepared, alpha)
-    untextured = editor.render(dataclasses.replace(prepared, gap=None), alpha)   # the same warp, no drawing
-    drawn = np.any(with_teeth != untextured, axis=2)
-    assert drawn.sum() > 20
-    inner, closed, parting = prepared.gap
-    opened = inner + alpha * (closed + parting)
-    gap = np.zeros(drawn.shape, np.uint8)
-    cv2.fillPoly(gap, [np.round(opened).astype(np.int32)], 1)
-    gap = cv2.dilate(gap, np.ones((5, 5), np.uint8)).astype(bool)   # the gap's feathered edge
-    assert not (drawn & ~gap).any()                                 # nothing drawn outside the parted lips
-    assert np.array_equal(editor.render(prepared, 0.0), prepared.base)

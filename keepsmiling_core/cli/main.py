@@ -25,6 +25,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("train-judge", "train_judge", "train the face-level smile judge that evaluates finished photos"),
     ("evaluate", "evaluate", "measure edit success, reconstruction, colour shift and KID"),
     ("evaluate-photos", "evaluate_photos", "judge finished whole photos: success, detectability, sharpness, stains"),
+    ("train-fill", "train_fill", "train the mouth fill that paints teeth into the landmark warp's parted lips"),
     ("fit-shape", "fit_shape", "measure the smile shape (68-point displacement) used by the landmark warp"),
     ("export", "export", "package a training run as a compact (fp16) model folder"),
 ]

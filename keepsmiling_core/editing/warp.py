@@ -43,6 +43,7 @@ class WarpOptions:
     """How the measured displacement becomes a field; the defaults are what the app uses."""
 
     closed_lips: bool = True     # the inner lip line moves as one, so the mouth does not open (no teeth to invent)
+    opening: float = 1.0         # with a mouth fill: how far the lips part, × the measured mean parting of a smile
     cheek_lift: float = 0.5      # cheek anchors follow this share of their mouth corner's displacement
     region_margin: float = 0.25  # region border beyond the face's outer points, in inter-ocular units
     max_move: float = 0.35       # any point's move at the strongest α, in inter-ocular units (a safety cap)
@@ -65,7 +66,7 @@ class PreparedWarp:
     open_field: np.ndarray | None = None    # like ``field``, lips parting, for α > 0 when teeth are drawn
     gap: tuple | None = None                # inner-lip points (8, 2) in region pixels, their closed-lip move
                                             # and their parting (the opening) at α = 1
-    texture: object | None = None           # the texture network's prepared face (what the gap shows)
+    fill_paint: tuple | None = None         # the mouth fill's colour crop and its region -> crop matrix
     window2: np.ndarray | None = field(repr=False, default=None)   # ``window`` for both map channels
     grid: np.ndarray = field(repr=False, default=None)  # (H, W, 2) float32 pixel coordinates of the region
 
@@ -92,6 +93,9 @@ def control_points(points: np.ndarray, shape: SmileShape, options: WarpOptions) 
     move = shape.displacement
     if options.closed_lips:
         move = closed_lip_displacement(move)
+    elif options.opening != 1.0:
+        closed = closed_lip_displacement(move)
+        move = closed + options.opening * (move - closed)
     moves = np.zeros_like(points)
     moves[list(MOUTH)] = frame.vectors_to_photo(move[list(MOUTH)])
     cheeks = np.stack([(points[48] + points[2] + points[31]) / 3, (points[54] + points[14] + points[35]) / 3])
@@ -147,10 +151,10 @@ class WarpEditor:
     setup = "warp"
 
     def __init__(self, model: str | Path | SmileShape | None = None, device=None,
-                 options: WarpOptions | None = None, texture=None) -> None:
-        """``texture``: a network ``Editor`` that draws what the parted lips reveal (teeth); a model
-        folder's ``texture.json`` (``{"network": "../splitgan"}``) names one too. Without it the warp
-        keeps the lips closed and invents nothing."""
+                 options: WarpOptions | None = None, fill=None) -> None:
+        """``fill``: a ``MouthFiller`` that paints what the parted lips reveal (teeth); a model folder's
+        ``texture.json`` (``{"fill": "../mouthfill"}``) names one too. Without it the warp keeps the
+        lips closed and invents nothing."""
         if isinstance(model, SmileShape):
             self.shape = model
             self.path = None
@@ -159,9 +163,10 @@ class WarpEditor:
 
             self.path = Path(model) if model is not None else shipped_models_dir() / "warp"
             self.shape = load_smile_shape(self.path)
-            if texture is None and (self.path / TEXTURE_FILE).is_file():
-                texture = _texture_editor(self.path, device)
-        self.texture = texture
+            if fill is None and (self.path / TEXTURE_FILE).is_file():
+                fill, opening = _mouth_filler(self.path, device)
+                options = options or WarpOptions(opening=opening)
+        self.fill = fill
         self.options = options or WarpOptions()
 
     # ---------------------------------------------------------------- per face, once
@@ -202,18 +207,36 @@ class WarpEditor:
         prepared = PreparedWarp(face=face, face_index=face_index, region=region,
                                 base=photo[y0:y1, x0:x1].copy(), field=coarse, step=step,
                                 window=window.astype(np.float32), grid=grid)
-        if self.texture is not None:
-            try:
-                prepared.texture = self.texture.prepare(photo, face, face_index)
-            except EditError:
-                prepared.texture = None   # too small for the network: a closed-lip smile, no teeth
-            if prepared.texture is not None:
-                prepared.open_field, open_moves = coarse_field(False)
-                _, closed_moves = coarse_field(True)
-                inner_points = points[60:68] - (x0, y0)
-                prepared.gap = (inner_points, closed_moves[12:], open_moves[12:] - closed_moves[12:])
+        if self.fill is not None:
+            prepared.open_field, open_moves = coarse_field(False)
+            _, closed_moves = coarse_field(True)
+            inner_points = points[60:68] - (x0, y0)
+            prepared.gap = (inner_points, closed_moves[12:], open_moves[12:] - closed_moves[12:])
         prepared.alpha_limits = self._fold_free_limits(prepared)
+        if prepared.gap is not None:
+            prepared.fill_paint = self._paint_teeth(prepared, np.asarray(face.landmarks, np.float64) - (x0, y0),
+                                                    open_moves[[0, 6]])
         return prepared
+
+    def _paint_teeth(self, prepared: PreparedWarp, landmarks: np.ndarray, corner_moves: np.ndarray) -> tuple:
+        """Paint the teeth once per face, for every strength: teeth sit on the skull, so the lips move
+        over them while the slider moves and the gap only reveals more or less of one painting.
+
+        The network sees the mouth warped to the strongest smile this face takes (capped at 2), and its
+        hole is every gap any strength opens; a slider move is then only the warp and a blend."""
+        top = min(prepared.alpha_limits[1], 2.0)
+        if top <= 0:
+            return None
+        hole = np.zeros(prepared.base.shape[:2], np.float32)
+        for alpha in np.linspace(0.0, prepared.alpha_limits[1], 7)[1:]:
+            hole = np.maximum(hole, self._gap_mask(prepared, float(alpha)))
+        if hole.max() <= 0:
+            return None
+        coords = self.inverse_map(prepared, top)
+        warped = cv2.remap(prepared.base, coords, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        moved = landmarks.copy()
+        moved[3:] += top * corner_moves   # framed like the training crops: by the smile's own corners
+        return self.fill.paint(warped, moved.astype(np.float32), hole)
 
     def _fold_free_limits(self, prepared: PreparedWarp) -> tuple[float, float]:
         """The strengths, within the options' range, at which no area of the face is squeezed or
@@ -298,25 +321,19 @@ class WarpEditor:
             out = self._fill_gap(prepared, out, alpha)
         return out
 
-    def _fill_gap(self, prepared: PreparedWarp, warped: np.ndarray, alpha: float) -> np.ndarray:
-        """Where the lips part, show the texture network's edited mouth; everywhere else the warp.
-
-        The gap is the inner-lip polygon at α minus where the photo's own inner mouth went, so a
-        mouth that was already open keeps its own teeth."""
-        from keepsmiling_core.data.crops import warp_to_photo
-
+    def _gap_mask(self, prepared: PreparedWarp, alpha: float) -> np.ndarray:
+        """Where the lips part at α (region pixels, 0..1): the inner-lip polygon at α minus where the
+        photo's own inner mouth went, so a mouth that was already open keeps its own teeth."""
         inner, closed, parting = prepared.gap
-        shape = warped.shape[:2]
+        shape = prepared.base.shape[:2]
         mask = _polygon_mask(inner + alpha * (closed + parting), shape) - _polygon_mask(inner + alpha * closed, shape)
-        mask = cv2.GaussianBlur(np.clip(mask, 0, 1), (0, 0), 0.6)[..., None]
-        x0, y0 = prepared.region[:2]
-        if mask.max() <= 0:
+        return cv2.GaussianBlur(np.clip(mask, 0, 1), (0, 0), 0.6)
+
+    def _fill_gap(self, prepared: PreparedWarp, warped: np.ndarray, alpha: float) -> np.ndarray:
+        """Where the lips part, the mouth fill's teeth; everywhere else the warp."""
+        if prepared.fill_paint is None:
             return warped
-        crop = self.texture.edited_crop(prepared.texture, alpha)
-        matrix = prepared.texture.crop.matrix.copy()
-        matrix[:, 2] += matrix[:, :2] @ np.array([x0, y0], np.float64)
-        drawn = warp_to_photo(crop.astype(np.float32), matrix, warped.shape[:2])
-        return np.clip(np.rint(mask * drawn + (1 - mask) * warped), 0, 255).astype(np.uint8)
+        return self.fill.composite(warped, *prepared.fill_paint, self._gap_mask(prepared, alpha))
 
     def region_mask(self, prepared: PreparedWarp) -> np.ndarray:
         """Where in ``prepared.region`` the warp may move pixels (float32, 0 = untouched)."""
@@ -347,20 +364,22 @@ def _polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def _texture_editor(folder: Path, device):
-    """The network a warp folder's ``texture.json`` names (a path relative to the folder)."""
+def _mouth_filler(folder: Path, device):
+    """The mouth fill a warp folder's ``texture.json`` names (a path relative to the folder)."""
     import json
 
-    from keepsmiling_core.editing.editor import EditOptions, Editor
+    from keepsmiling_core.editing.mouth_fill import MouthFiller
 
     try:
         spec = json.loads((folder / TEXTURE_FILE).read_text(encoding="utf-8"))
-        network = folder / str(spec["network"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise EditError(f"{folder / TEXTURE_FILE} must be JSON like {{\"network\": \"../splitgan\"}} ({exc}).") from None
-    # Colour as the network draws it (teeth are whiter than lips), matched to the face's skin; it
-    # reaches the photo only inside the parted lips.
-    return Editor(network, device=device, options=EditOptions(brightness_only=False))
+        network = folder / str(spec["fill"])
+        opening = float(spec.get("opening", 1.0))
+        if not 0.0 <= opening <= 3.0:
+            raise ValueError(f"opening {opening} is outside 0..3")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EditError(f"{folder / TEXTURE_FILE} must be JSON like {{\"fill\": \"../mouthfill\", "
+                        f"\"opening\": 1.5}} ({exc}).") from None
+    return MouthFiller(network, device), opening
 
 
 def _border_points(region: tuple[int, int, int, int], per_side: int) -> np.ndarray:
