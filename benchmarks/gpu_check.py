@@ -32,8 +32,9 @@ from train_step import bare_loop, trainer_loop  # noqa: E402
 
 from keepsmiling_core.data.cache import build_crop_cache, load_crop_cache  # noqa: E402
 from keepsmiling_core.device import device_name, pick_device  # noqa: E402
-from keepsmiling_core.models.registry import SETUPS, build_setup  # noqa: E402
+from keepsmiling_core.models.registry import build_setup  # noqa: E402
 from keepsmiling_core.paths import mtfl_dir  # noqa: E402
+from keepsmiling_core.setups import setup_names  # noqa: E402
 from keepsmiling_core.training.config import TrainConfig  # noqa: E402
 from keepsmiling_core.training.distributed import launch  # noqa: E402
 from keepsmiling_core.training.recipes import build_recipe  # noqa: E402
@@ -139,7 +140,7 @@ def ddp_images_per_s(setup: str, cache_dir: Path, batch: int, steps: int, device
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=None, help="crop sizes (default: 64,128 on a GPU, 64 on the CPU)")
-    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--setups", default=",".join(setup_names()))
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per figure")
     parser.add_argument("--nproc", type=int, default=None, help="processes for part 4 (default: GPUs, or 2)")

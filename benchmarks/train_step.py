@@ -23,8 +23,9 @@ import torch
 
 from keepsmiling_core.data.cache import build_crop_cache, load_crop_cache
 from keepsmiling_core.device import device_name, pick_device
-from keepsmiling_core.models.registry import SETUPS, build_setup
+from keepsmiling_core.models.registry import build_setup
 from keepsmiling_core.paths import mtfl_dir
+from keepsmiling_core.setups import setup_names
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.recipes import build_recipe
 from keepsmiling_core.training.trainer import Trainer
@@ -77,7 +78,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="64x64 crop cache (default: 512 MTFL faces in a temp dir)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20, help="timed steps (a multiple of 10)")
-    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--setups", default=",".join(setup_names()))
     parser.add_argument("--preset", default="default")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")

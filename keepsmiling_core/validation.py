@@ -163,11 +163,11 @@ CHECKPOINT_TODO = "the model folder is damaged: use another checkpoint, re-expor
 
 def check_checkpoint_meta(meta: Any, path: Path) -> dict:
     """A ``checkpoint.json`` after its format name and version were accepted: every field the loaders use."""
-    from .models.registry import FILL_SETUPS, JUDGE_SETUPS, PRESETS, SETUPS
+    from .models.registry import PRESETS, known_setups
 
     todo = CHECKPOINT_TODO
     meta = need_dict(meta, path, None, todo)
-    need_str(meta.get("setup"), path, "setup", todo, (*SETUPS, *JUDGE_SETUPS, *FILL_SETUPS))
+    need_str(meta.get("setup"), path, "setup", todo, known_setups())
     need_str(meta.get("preset"), path, "preset", todo, PRESETS)
     size = need_int(meta.get("size"), path, "size", todo, low=1, high=max(SIZES))
     if size not in SIZES:
@@ -237,11 +237,11 @@ RUN_TODO = "fix or delete the file, or resume from the newest checkpoint (its se
 
 def check_run_config(data: Any, path: Path) -> dict:
     """A run's ``config.json`` (or the config stored in a checkpoint): the TrainConfig fields, typed and in range."""
-    from .models.registry import PRESETS, SETUPS
+    from .setups import PRESETS, get_setup, setup_names
 
     todo = RUN_TODO
     data = need_dict(data, path, None, todo)
-    need_str(data.get("setup"), path, "setup", todo, SETUPS)
+    need_str(data.get("setup"), path, "setup", todo, setup_names())
     if "preset" in data:
         need_str(data["preset"], path, "preset", todo, PRESETS)
     for name in ("data", "out", "device"):
@@ -268,10 +268,8 @@ def check_run_config(data: Any, path: Path) -> dict:
     for name, value in hparams.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(path, f"hparams.{name}", f"is {value}, not a finite number", todo)
-    from .training.recipes import recipe_class
-
     try:  # names and kinds against the setup's hyper-parameters (text for a loss weight, ...)
-        recipe_class(data["setup"]).hyperparameters(data.get("preset", "default"), hparams)
+        get_setup(data["setup"]).hyperparameters(data.get("preset", "default"), hparams)
     except (ValueError, TypeError) as exc:
         raise fail(path, "hparams", str(exc), todo) from None
     check_arch(data.get("arch", {}), path, todo)

@@ -17,14 +17,26 @@ from pathlib import Path
 
 from keepsmiling_core.editing.backends import DEFAULT_EDIT_MODEL
 from keepsmiling_core.paths import shipped_models_dir, user_dir
+from keepsmiling_core.setups import find_setup, listed_setups
 
-SETUP_LABELS = {"warp": "Landmark warp", "simplegan": "SimpleGAN", "complexgan": "ComplexGAN",
-                "splitgan": "SplitGAN"}
-EDIT_SETUPS = ("warp", "splitgan", "complexgan")
-# Shipped models in the order the picker lists them; the first that can edit is the app's default.
-# (resources/models/warp-teeth is not offered: on whole photos it scored below the plain warp on every
-# measure; it stays for `keepsmiling smile --model` and the evaluation.)
-SHIPPED_ORDER = (DEFAULT_EDIT_MODEL, "splitgan", "complexgan", "simplegan")
+WARP = "warp"   # the landmark warp: no network, so no setup spec
+WARP_LABEL = "Landmark warp"
+
+
+def setup_label(setup: str) -> str:
+    """The name the app shows for a setup (the spec's display name); unknown names as they are."""
+    if setup == WARP:
+        return WARP_LABEL
+    spec = find_setup(setup)
+    return spec.display_name if spec is not None else setup
+
+
+def shipped_order() -> tuple[str, ...]:
+    """Shipped model folders in the order the picker lists them; the first that can edit is the app's
+    default. One folder per registered setup, named after it, in the setups' listing order.
+    (resources/models/warp-teeth is not offered: on whole photos it scored below the plain warp on every
+    measure; it stays for `keepsmiling smile --model` and the evaluation.)"""
+    return (DEFAULT_EDIT_MODEL, *(spec.name for spec in listed_setups()))
 
 
 @dataclass(frozen=True)
@@ -39,20 +51,26 @@ class ModelEntry:
 
     @property
     def can_edit(self) -> bool:
-        return self.problem is None and self.setup in EDIT_SETUPS
+        if self.problem is not None:
+            return False
+        spec = find_setup(self.setup)
+        return self.setup == WARP or (spec is not None and spec.can_edit)
 
     def missing_for_edit(self) -> str | None:
         """Why this entry cannot edit photos yet, in words for the user; None when it can."""
         if self.problem is not None:
             return self.problem
-        if self.setup == "simplegan":
-            return "SimpleGAN only draws new mouths from noise; pick a SplitGAN or ComplexGAN model to edit faces."
-        if self.setup == "splitgan" and not self.has_direction:
+        if self.setup == WARP:
+            return None
+        spec = find_setup(self.setup)
+        if spec is not None and spec.cannot_edit:
+            return spec.cannot_edit
+        if spec is not None and spec.needs_direction and not self.has_direction:
             return (
-                f"The SplitGAN run {self.path} has no smile direction yet (latent.json); "
+                f"The {spec.display_name} run {self.path} has no smile direction yet (latent.json); "
                 "compute it with 'keepsmiling latent' or train again from Settings ▸ Train…."
             )
-        if self.setup not in EDIT_SETUPS:
+        if spec is None or not spec.can_edit:
             return f"Models of type {self.setup!r} cannot edit photos."
         return None
 
@@ -82,8 +100,8 @@ def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
 
     if is_shape_model(folder):   # the landmark warp: no network, nothing to validate until it loads
         teeth = (folder / "texture.json").is_file()
-        what = "Landmark warp + SplitGAN teeth" if teeth else "Landmark warp"
-        return ModelEntry(path=folder, setup="warp", shipped=shipped,
+        what = f"{WARP_LABEL} + SplitGAN teeth" if teeth else WARP_LABEL
+        return ModelEntry(path=folder, setup=WARP, shipped=shipped,
                           label=f"{what} ({'shipped' if shipped else folder.name})")
     if not _holds_checkpoint(folder):
         return None
@@ -94,7 +112,8 @@ def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
     except OSError as exc:
         return _damaged(folder, shipped, f"it cannot be read ({exc.strerror or exc})")
     setup = meta["setup"]  # validated by read_meta
-    if setup not in SETUP_LABELS:
+    spec = find_setup(setup)
+    if spec is None:
         return None  # e.g. the smile classifier: not a model to pick here
     step = int(meta["step"])
     has_direction = find_direction_dir(Path(folder), Path(meta["_dir"])) is not None
@@ -102,7 +121,7 @@ def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
     return ModelEntry(
         path=folder,
         setup=setup,
-        label=f"{SETUP_LABELS[setup]} ({origin})",
+        label=f"{spec.display_name} ({origin})",
         shipped=shipped,
         step=step,
         has_direction=has_direction,
@@ -126,10 +145,10 @@ def _damaged(folder: Path, shipped: bool, reason: str) -> ModelEntry:
 
 
 def find_models(extra_runs_dir: Path | None = None, *, include_damaged: bool = False) -> list[ModelEntry]:
-    """Shipped models first (``SHIPPED_ORDER``), then the user's runs, newest first."""
+    """Shipped models first (``shipped_order()``), then the user's runs, newest first."""
     entries: list[ModelEntry] = []
     shipped = shipped_models_dir()
-    for name in SHIPPED_ORDER:
+    for name in shipped_order():
         entry = describe_model(shipped / name, shipped=True, include_damaged=include_damaged)
         if entry is not None:
             entries.append(entry)

@@ -49,6 +49,11 @@ class AppSettings:
         self._qs.setValue(key, value)
         self._qs.sync()
 
+    def remove(self, key: str) -> None:
+        """Forget a value (its default applies again)."""
+        self._qs.remove(key)
+        self._qs.sync()
+
     def recent_files(self) -> list[Path]:
         raw = self._qs.value("recent/files", [])
         if isinstance(raw, str):

@@ -3,11 +3,16 @@
 The dialog only collects choices and shows progress; ``TrainingJob`` (core calls) runs in a worker.
 Cancel asks the trainer to stop, which finishes the step and writes a checkpoint; Pause does the same
 and Resume continues that run from its checkpoint.
+
+Steps, batch size and learning rate show the chosen setup's preset (``keepsmiling_core/setups``) and
+follow the setup; only values the user changed reach the run (and are remembered per setup), so an
+untouched dialog trains exactly what ``keepsmiling train --setup NAME`` trains.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
@@ -33,9 +38,10 @@ from PySide6.QtWidgets import (
 )
 
 from keepsmiling_core.paths import mtfl_dir
+from keepsmiling_core.setups import get_setup, listed_setups
 
 from .loss_plot import LossPlot
-from .model_catalog import SETUP_LABELS, runs_dir
+from .model_catalog import runs_dir, setup_label
 from .settings import AppSettings
 from .training_job import (
     DATASET_KINDS,
@@ -55,6 +61,25 @@ def format_duration(seconds: float | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+PRESET = "default"                      # the preset the dialog trains (no preset choice in the app)
+TUNED_FIELDS = ("steps", "batch_size", "lr")
+LR_TOLERANCE = 5e-7                     # half the last of the learning-rate box's 6 decimals
+
+
+@dataclass(frozen=True)
+class PresetValues:
+    """What the dialog shows for a setup before the user changes anything: its preset's values."""
+
+    steps: int
+    batch_size: int
+    lr: float       # the generator's; the critic keeps the preset's ratio to it
+
+
+def preset_values(setup: str, preset: str = PRESET) -> PresetValues:
+    values = get_setup(setup).training_preset(preset)
+    return PresetValues(steps=values.steps, batch_size=values.batch_size, lr=values.lr_g)
 
 
 def count_records(spec: str) -> tuple[int, int]:
@@ -90,6 +115,7 @@ class TrainingDialog(QDialog):
         self.extra_config: dict = {}  # further TrainConfig fields (tests switch TensorBoard off)
         self._build()
         self._load_settings()
+        self.setup.currentIndexChanged.connect(lambda _: self._show_setup_values())
         self._check_timer = QTimer(self, singleShot=True, interval=400)
         self._check_timer.timeout.connect(self.validate_dataset)
         self.dataset_path.textChanged.connect(lambda _: self._check_timer.start())
@@ -105,12 +131,9 @@ class TrainingDialog(QDialog):
     # layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.setup = QComboBox()
-        for key in ("splitgan", "complexgan", "simplegan"):
-            self.setup.addItem(SETUP_LABELS[key], key)
-        self.setup.setToolTip(
-            "SplitGAN: encoder/decoder with a smile direction — best for editing photos.\n"
-            "ComplexGAN: translates a non-smiling mouth to a smiling one.\n"
-            "SimpleGAN: draws new smiling mouths from noise (no photo edits).")
+        for spec in listed_setups():
+            self.setup.addItem(spec.display_name, spec.name)
+        self.setup.setToolTip("\n".join(f"{spec.display_name}: {spec.description}" for spec in listed_setups()))
         self.dataset_kind = QComboBox()
         for label, key in DATASET_KINDS.items():
             self.dataset_kind.addItem(label, key)
@@ -247,21 +270,41 @@ class TrainingDialog(QDialog):
         self.frontal_only.setChecked(s.value("train/frontal_only", True, bool))
         self.limit.setValue(s.value("train/limit", 0, int))
         self.size.setCurrentIndex(max(0, self.size.findData(s.value("train/size", 64, int))))
-        self.batch_size.setValue(s.value("train/batch_size", 64, int))
-        self.steps.setValue(s.value("train/steps", 20000, int))
-        self.lr.setValue(s.value("train/lr", 2e-4, float))
+        self._show_setup_values()
         self.device.setCurrentIndex(max(0, self.device.findData(s.value("train/device", "auto"))))
         self.out_dir.setText(str(s.value("train/out_dir", str(runs_dir()))))
 
+    def _show_setup_values(self) -> None:
+        """Steps, batch size and learning rate for the chosen setup: what the user changed for it before
+        (remembered per setup), else its preset's values."""
+        setup = self.setup.currentData()
+        preset = preset_values(setup)
+        s = self.settings
+        self.steps.setValue(s.value(f"train/{setup}/steps", preset.steps, int))
+        self.batch_size.setValue(s.value(f"train/{setup}/batch_size", preset.batch_size, int))
+        self.lr.setValue(s.value(f"train/{setup}/lr", preset.lr, float))
+
+    def changed_values(self) -> dict:
+        """The tuned fields whose value differs from the chosen setup's preset, by TrainingRequest name."""
+        preset = preset_values(self.setup.currentData())
+        changed: dict = {}
+        if self.steps.value() != preset.steps:
+            changed["steps"] = self.steps.value()
+        if self.batch_size.value() != preset.batch_size:
+            changed["batch_size"] = self.batch_size.value()
+        if abs(self.lr.value() - preset.lr) > LR_TOLERANCE:
+            changed["lr"] = self.lr.value()
+        return changed
+
     def request(self) -> TrainingRequest:
+        """What Start trains: the fields the user left at the preset's value are None (the preset decides)."""
         return TrainingRequest(
             setup=self.setup.currentData(),
+            preset=PRESET,
             dataset_kind=self.dataset_kind.currentData(),
             dataset_path=self.dataset_path.text().strip(),
             size=int(self.size.currentData()),
-            batch_size=self.batch_size.value(),
-            steps=self.steps.value(),
-            lr=self.lr.value(),
+            **self.changed_values(),
             device=self.device.currentData(),
             out_dir=self.out_dir.text().strip() or str(runs_dir()),
             limit=self.limit.value(),
@@ -270,9 +313,14 @@ class TrainingDialog(QDialog):
         )
 
     def _save_settings(self, request: TrainingRequest) -> None:
-        for key in ("setup", "dataset_kind", "dataset_path", "size", "batch_size", "steps", "lr", "device",
-                    "out_dir", "limit", "frontal_only"):
+        for key in ("setup", "dataset_kind", "dataset_path", "size", "device", "out_dir", "limit", "frontal_only"):
             self.settings.set_value(f"train/{key}", getattr(request, key))
+        for key in TUNED_FIELDS:  # per setup, and only what differs from its preset
+            value = getattr(request, key)
+            if value is None:
+                self.settings.remove(f"train/{request.setup}/{key}")
+            else:
+                self.settings.set_value(f"train/{request.setup}/{key}", value)
 
     # dataset --------------------------------------------------------------------------------------
     def _browse_dataset(self) -> None:
@@ -371,7 +419,7 @@ class TrainingDialog(QDialog):
         self.job = TrainingJob(request)
         self.last_result = None
         self.last_error = None
-        self._log(f"Starting {SETUP_LABELS[request.setup]} on {request.spec}")
+        self._log(f"Starting {setup_label(request.setup)} on {request.spec}")
         self._launch()
 
     def _browse_resume(self) -> None:
@@ -389,7 +437,7 @@ class TrainingDialog(QDialog):
             return
         self.last_result = None
         self.last_error = None
-        self._log(f"Resuming {SETUP_LABELS.get(self.job.request.setup, self.job.request.setup)} run {run_dir}")
+        self._log(f"Resuming {setup_label(self.job.request.setup)} run {run_dir}")
         self._launch()
 
     def _launch(self) -> None:
@@ -506,7 +554,7 @@ class TrainingDialog(QDialog):
             self.status.setText(f"Cancelled{at} after {elapsed} of training; the checkpoint in {run_dir} "
                                 "can be used or resumed.")
         else:
-            self._show_step(step if step is not None else self.job.request.steps)
+            self._show_step(step if step is not None else self.job.request.total_steps())
             self.status.setText(f"Finished in {elapsed}: {run_dir}")
         self._log(self.status.text())
         if run_dir is not None and step is not None:
@@ -516,7 +564,7 @@ class TrainingDialog(QDialog):
         self.idle.emit()
 
     def _show_step(self, step: int) -> None:
-        total = max(1, int(self.job.request.steps) if self.job is not None else step)
+        total = max(1, self.job.request.total_steps() if self.job is not None else step)
         self.progress.setRange(0, total)
         self.progress.setValue(min(step, total))
         self.progress.setFormat(f"step {step:,} / {total:,} (%p%)")

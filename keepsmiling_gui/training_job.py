@@ -1,7 +1,7 @@
 """What Start in the training dialog does, as one cancellable job run in a worker thread.
 
-Prepare the crop cache (reused when it already matches), train, and for SplitGAN compute the smile
-direction so the run is usable for edits right away. The job owns the current ``Trainer`` so the
+Prepare the crop cache (reused when it already matches), train, and for a setup whose edits need it
+(SplitGAN) compute the smile direction so the run is usable for edits right away. The job owns the current ``Trainer`` so the
 GUI thread can call ``stop()`` on it (thread-safe in the core), which finishes the step and writes a
 checkpoint. Pausing is a stop whose run is later resumed from that checkpoint.
 """
@@ -28,16 +28,20 @@ DATASET_KINDS = {"MTFL": "mtfl", "CelebA": "celeba", "Folders": "folders"}
 
 @dataclass
 class TrainingRequest:
-    """Everything the dialog collected; plain data so it can be tested and remembered."""
+    """Everything the dialog collected; plain data so it can be tested and remembered.
+
+    ``steps``, ``batch_size`` and ``lr`` are what the user changed; None keeps the preset's value (the
+    setup's spec, ``keepsmiling_core/setups``), exactly as ``keepsmiling train`` without the flag."""
 
     setup: str = "splitgan"
     dataset_kind: str = "mtfl"
     dataset_path: str = ""
     size: int = 64
-    batch_size: int = 64
-    steps: int = 20000
-    lr: float = 2e-4
+    batch_size: int | None = None
+    steps: int | None = None
+    lr: float | None = None           # generator learning rate; the critic's keeps the preset's ratio
     device: str = "auto"
+    preset: str = "default"
     out_dir: str = ""
     limit: int = 0  # 0 = every usable face
     frontal_only: bool = True
@@ -57,6 +61,12 @@ class TrainingRequest:
     def run_dir(self) -> Path:
         name = self.run_name or f"{self.setup}-{time.strftime('%Y%m%d-%H%M%S')}"
         return Path(self.out_dir) / name
+
+    def total_steps(self) -> int:
+        """The run's length: the user's steps, else the preset's."""
+        from keepsmiling_core.setups import get_setup
+
+        return int(self.steps) if self.steps is not None else get_setup(self.setup).training_preset(self.preset).steps
 
 
 @dataclass
@@ -114,19 +124,21 @@ def read_history(run_dir: Path, up_to: int | None = None) -> RunHistory:
 def _config_for(request: TrainingRequest, cache: Path, run_dir: Path, resume: bool):
     from keepsmiling_core.training.config import TrainConfig
 
+    steps = request.total_steps()
     config = TrainConfig(
         setup=request.setup,
         data=str(cache),
         out=str(run_dir),
-        steps=request.steps,
-        batch_size=request.batch_size,
+        preset=request.preset,
+        steps=steps,
+        batch_size=request.batch_size,   # None: the preset's, as on the command line
         lr=request.lr,
         size=request.size,
         device=request.device,
         resume=resume,
         # the dialog wants a lively curve and a fresh sample grid on short and long runs alike
-        log_every=max(1, min(10, request.steps // 100)),
-        sample_every=max(1, min(250, request.steps // 10)),
+        log_every=max(1, min(10, steps // 100)),
+        sample_every=max(1, min(250, steps // 10)),
     )
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     for key, value in request.extra.items():
@@ -159,10 +171,10 @@ class TrainingJob:
         if not config_path.is_file():
             raise TrainingError(f"{run_dir} is not a training run folder (it has no config.json).")
         config = TrainConfig.load(config_path)
-        request = TrainingRequest(setup=config.setup, size=int(config.size or 64),
-                                  batch_size=int(config.batch_size or 64), steps=int(config.steps),
-                                  lr=float(config.lr or 2e-4), device=config.device, out_dir=str(run_dir.parent),
-                                  run_name=run_dir.name, dataset_path=str(config.data))
+        request = TrainingRequest(setup=config.setup, preset=config.preset, size=int(config.size or 64),
+                                  batch_size=config.batch_size, steps=int(config.steps), lr=config.lr,
+                                  device=config.device, out_dir=str(run_dir.parent), run_name=run_dir.name,
+                                  dataset_path=str(config.data))
         return cls(request, cache=Path(config.data), run_dir=run_dir)
 
     def stop(self, pause: bool = False) -> None:
@@ -203,6 +215,7 @@ class TrainingJob:
         ))
 
     def run(self, report: Callable[[JobEvent], None]) -> dict:
+        from keepsmiling_core.setups import get_setup
         from keepsmiling_core.training.trainer import Trainer
 
         request = self.request
@@ -235,7 +248,7 @@ class TrainingJob:
         self.resume = True
         direction = None
         # A stopped run gets its direction when it is picked in the model list; Cancel must not wait for it.
-        if request.setup == "splitgan" and not self._stop_requested:
+        if get_setup(request.setup).needs_direction and not self._stop_requested:
             try:
                 direction = direction_for(run_dir, Path(cache), report, lambda: self._stop_requested,
                                           device=request.device)

@@ -84,7 +84,7 @@ def test_adaptive_weights_follow_the_edit_but_stay_in_the_window(crops):
 def test_smoothing_the_change_removes_a_checkerboard_but_keeps_shapes() -> None:
     import torch
 
-    from keepsmiling_core.editing.editor import _binomial_blur
+    from keepsmiling_core.editing.network_edits import _binomial_blur
 
     grid = ((torch.arange(16).view(1, -1) + torch.arange(16).view(-1, 1)) % 2 * 2.0 - 1.0).expand(1, 3, 16, 16)
     assert _binomial_blur(grid)[..., 1:-1, 1:-1].abs().max() < 1e-6

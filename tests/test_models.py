@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from keepsmiling_core.models.registry import PRESETS, SETUPS, architecture, build_setup
+from keepsmiling_core.models.registry import PRESETS, architecture, build_setup
+from keepsmiling_core.setups import BUILTIN as SETUPS
 
 
 def _count(net: torch.nn.Module) -> int:

@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from keepsmiling_core.cli.main import main as cli_main
 from keepsmiling_core.errors import KeepSmilingError, TrainingError
+from keepsmiling_core.setups import get_setup
 from keepsmiling_core.training.checkpoint import list_checkpoints, load_model
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.trainer import SPEED_KEYS, Progress, Trainer
@@ -83,7 +84,7 @@ def test_splitgan_learns_the_mean_difference_edit(small_cache: Path, tmp_path: P
 
     # The smile head may be shown a low-resolution view: a checkerboard (the decoder's favourite way to
     # fool a sharp head) is invisible there, while a bright band of teeth is not.
-    view = pooled_view(SplitGANRecipe.presets["default"].cls_blur)
+    view = pooled_view(get_setup("splitgan").training_preset("default").hparams.cls_blur)
     checker = (torch.arange(32).view(1, -1) + torch.arange(32).view(-1, 1)) % 2 * 2.0 - 1.0
     band = torch.full((32, 32), -1.0)
     band[14:18, 8:24] = 1.0

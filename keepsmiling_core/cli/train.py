@@ -1,4 +1,5 @@
-"""``keepsmiling train``: train SimpleGAN, ComplexGAN or SplitGAN on a crop cache, with a tqdm bar."""
+"""``keepsmiling train``: train a registered setup (SimpleGAN, ComplexGAN, SplitGAN, ...) on a crop cache,
+with a tqdm bar. Every option left out takes the setup's preset value (``keepsmiling_core/setups``)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import signal
 import sys
 
 from keepsmiling_core.errors import TrainingError
-from keepsmiling_core.models.registry import PRESETS, SETUPS
+from keepsmiling_core.setups import PRESETS, setup_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--setup", choices=SETUPS, required=True, help="which GAN to train")
+    # The registry is read here, when ``cli.main`` builds the parser for this command line, so a setup
+    # registered after import (a plug-in, a test) is a valid choice.
+    parser.add_argument("--setup", choices=setup_names(), required=True, help="which GAN to train")
     parser.add_argument("--data", required=True, metavar="CACHE_DIR", help="crop cache from 'keepsmiling prepare'")
     parser.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, samples, logs)")
     parser.add_argument("--preset", choices=PRESETS, default="default",
                         help="'default' (improved) or 'original' (the research project's setup, bugs fixed)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, default=None, help="training steps (default 2000)")
+    length.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's, 2000)")
     length.add_argument("--epochs", type=float, default=None, help="passes over the training crops instead of --steps")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the preset's (32, original 16)")
     parser.add_argument("--lr", type=float, default=None, help="generator learning rate (critic keeps its ratio)")
@@ -60,12 +63,12 @@ def _steps_for_epochs(epochs: float, data: str, setup: str, batch_size: int | No
     import numpy as np
 
     from keepsmiling_core.data.cache import load_crop_cache
-    from keepsmiling_core.training.recipes import recipe_class
+    from keepsmiling_core.setups import get_setup
 
     cache = load_crop_cache(data)
-    cls = recipe_class(setup)
-    batch = batch_size or cls.presets[preset].batch_size
-    count = int(np.asarray(cache.smiling).sum()) if setup == "simplegan" else len(cache.images)
+    spec = get_setup(setup)
+    batch = batch_size or spec.training_preset(preset).batch_size
+    count = len(spec.recipe_class().select_training_indices(np.asarray(cache.smiling)))
     return max(1, int(round(epochs * count / batch)))
 
 
@@ -120,8 +123,8 @@ def run(args: argparse.Namespace) -> int:
         steps = _steps_for_epochs(args.epochs, args.data, args.setup, args.batch_size, args.preset)
     if steps is None and args.resume:
         steps = saved_run_steps(args.out)  # --resume alone continues to the run's own length
-    config = TrainConfig(
-        setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=2000 if steps is None else steps,
+    config = TrainConfig(  # steps None: the preset's
+        setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=steps,
         batch_size=args.batch_size, lr=args.lr, size=args.size, device=args.device, seed=args.seed,
         resume=args.resume, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),

@@ -3,7 +3,9 @@
 The split between ``prepare`` and ``render`` is what makes a live slider possible: everything that
 does not depend on α (checking the face, the aligned crop, the mask, the encoder pass or the two
 ComplexGAN translations) happens once per face; a slider move only decodes (SplitGAN) or interpolates
-(ComplexGAN), colour-matches a tiny crop and blends inside the face's small photo region.
+(ComplexGAN), colour-matches a tiny crop and blends inside the face's small photo region. What differs
+per setup (encode, decode at α, reconstruct) is the setup's edit backend (``network_edits``), which its
+spec in ``keepsmiling_core/setups`` provides; this module holds what every setup shares.
 
 Guarantees the rest of the app relies on:
 - pixels where the feathered mask is zero - everything outside the mouth region - are byte-identical
@@ -42,12 +44,10 @@ from keepsmiling_core.editing.colour import (
     colour_reference,
     match_colour,
 )
-from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection, load_direction
+from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection
 from keepsmiling_core.editing.mask import change_alpha, edit_window, mouth_mask, skin_weight
-from keepsmiling_core.editing.tone import brightness
 from keepsmiling_core.errors import CheckpointError, CropError, EditError, KeepSmilingError
 
-EDITABLE_SETUPS = ("splitgan", "complexgan")
 T = TypeVar("T")
 _RENDER_POOL: list[ThreadPoolExecutor] = []
 _RENDER_POOL_LOCK = threading.Lock()
@@ -182,11 +182,12 @@ def model_crop_config(model) -> CropConfig:
 
 
 class Editor:
-    """Smile edits with one trained SplitGAN or ComplexGAN model."""
+    """Smile edits with one trained network model (SplitGAN, ComplexGAN: any setup with an edit backend)."""
 
     def __init__(self, model, device: str | torch.device | None = None, options: EditOptions | None = None,
                  direction: LatentDirection | None = None) -> None:
         from keepsmiling_core.device import pick_device
+        from keepsmiling_core.setups import editable_setups, find_setup
         from keepsmiling_core.training.checkpoint import load_model
 
         given = None
@@ -194,9 +195,10 @@ class Editor:
             given = Path(model)
             device = device if isinstance(device, torch.device) else pick_device(device)
             model = load_model(given, device=device)
-        if model.setup not in EDITABLE_SETUPS:
-            raise EditError(f"The {model.setup} model in {model.path} cannot edit photos; pick a SplitGAN or "
-                            "ComplexGAN model.")
+        spec = find_setup(model.setup)
+        if spec is None or not spec.can_edit:
+            names = " or ".join(find_setup(name).display_name for name in editable_setups())
+            raise EditError(f"The {model.setup} model in {model.path} cannot edit photos; pick a {names} model.")
         self.model = model
         self.options = options or EditOptions()
         if self.options.blend not in BLENDS:
@@ -207,20 +209,11 @@ class Editor:
         self.dtype = next(first.parameters()).dtype
         for net in model.nets.values():
             net.eval()
+        self.backend = spec.edit_backend(model, self.options, direction=direction, given=given)
         # Colour matching may only look at the skin when α = 0 leaves the photo's own mouth in place
         # (residual SplitGAN decode, ComplexGAN's attention output); a full re-render needs the mouth too.
-        keeps_input = self.options.residual if model.setup == "splitgan" else \
-            hasattr(model.nets.get("generator"), "forward_with_mask")
-        self._mouth_weight = 0.0 if keeps_input else RERENDER_MOUTH_WEIGHT
-        self.direction = None
-        if model.setup == "splitgan":
-            self.direction = direction or load_direction(Path(model.path), model.step, also=given)
-            expected = tuple(getattr(model.nets["encoder"], "latent_shape", self.direction.latent_shape))
-            if tuple(self.direction.latent_shape) != expected:
-                raise CheckpointError(
-                    f"The smile direction of {model.path} has latent_shape {list(self.direction.latent_shape)}, "
-                    f"but the model's encoder gives {list(expected)}; recompute it with 'keepsmiling latent'.")
-            self._unit = self.direction.unit.to(self.device, self.dtype).reshape(1, *self.direction.latent_shape)
+        self._mouth_weight = 0.0 if self.backend.keeps_input else RERENDER_MOUTH_WEIGHT
+        self.direction: LatentDirection | None = getattr(self.backend, "direction", None)
 
     @property
     def setup(self) -> str:
@@ -258,36 +251,14 @@ class Editor:
 
         x = to_tensor(crops).to(self.device, self.dtype)
         with torch.no_grad():
-            if self.setup == "splitgan":
-                latent = self.model.nets["encoder"](x)
-                return {"latent": latent, "x": x, "rec": self.model.nets["decoder"](latent)}
-            gen = self.model.nets["generator"]
-            ones = torch.ones(len(x), device=self.device, dtype=self.dtype)
-            return {"x": x, "smile": gen(x, ones), "non_smile": gen(x, ones * 0)}
+            return self.backend.encode(x)
 
     # ---------------------------------------------------------------- per α
     def decode(self, state: dict, alpha: float) -> torch.Tensor:
         """The model's edited crops at strength α, as a float tensor in [-1, 1] (no colour match yet)."""
         alpha = float(np.clip(alpha, *ALPHA_RANGE))
         with torch.no_grad():
-            if self.setup == "splitgan":
-                latent = state["latent"] + alpha * self.direction.calibration * self._unit
-                decoded = self.model.nets["decoder"](latent)
-                if self.options.residual:  # only what the latent move changes reaches the photo
-                    change = decoded - state["rec"]
-                    if self.options.smooth_change:
-                        change = _binomial_blur(change)
-                    return (state["x"] + self._tone(change)).clamp(-1, 1)
-                return decoded
-            x = state["x"]
-            target = state["smile"] if alpha >= 0 else state["non_smile"]
-            return (x + abs(alpha) * self._tone(target - x)).clamp(-1, 1)
-
-    def _tone(self, change: torch.Tensor) -> torch.Tensor:
-        """The change as the photo receives it: its brightness only, when ``brightness_only`` is set."""
-        if not self.options.brightness_only:
-            return change
-        return brightness(change).expand_as(change)
+            return self.backend.decode(state, alpha)
 
     def edited_crop(self, prepared: PreparedFace, alpha: float) -> np.ndarray:
         """The finished crop at α: decoded and colour-matched to the photo (uint8, crop space)."""
@@ -367,11 +338,8 @@ class Editor:
         out = []
         for start in range(0, len(crops), batch_size):
             state = self._encode(crops[start:start + batch_size])
-            if self.setup == "splitgan":
-                with torch.no_grad():
-                    out.append(to_image(self.model.nets["decoder"](state["latent"]).float().cpu()))
-            else:
-                out.append(to_image(state["smile" if smiling else "non_smile"].float().cpu()))
+            with torch.no_grad():
+                out.append(to_image(self.backend.reconstruct(state, smiling).float().cpu()))
         return np.concatenate(out)
 
     def edit_crops(self, crops: np.ndarray, alpha: float, masks: np.ndarray | None = None,
@@ -415,15 +383,6 @@ class Editor:
         if not self.options.colour_match:
             return decoded
         return match_colour(decoded, original, skin, mouth_weight=self._mouth_weight)
-
-
-def _binomial_blur(images: torch.Tensor) -> torch.Tensor:
-    """3x3 binomial filter per channel: zero response at the 2-pixel period of transposed-convolution
-    checkerboards, while mouth shapes and teeth (several pixels across) pass almost unchanged."""
-    taps = torch.tensor([1.0, 2.0, 1.0], device=images.device, dtype=images.dtype)
-    kernel = (taps[:, None] * taps[None, :] / 16.0).expand(images.shape[1], 1, 3, 3)
-    padded = torch.nn.functional.pad(images, (1, 1, 1, 1), mode="replicate")
-    return torch.nn.functional.conv2d(padded, kernel, groups=images.shape[1])
 
 
 def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace, alpha: np.ndarray) -> np.ndarray:

@@ -2,59 +2,41 @@
 
 ``build_setup(setup, preset, size)`` is the only constructor the rest of the code uses; a checkpoint
 stores (setup, preset, size, arch) and ``load_model`` rebuilds exactly the same modules from them.
+The GAN setups themselves - their architectures per preset, the knobs older checkpoints lack and their
+network builders - are registered in ``keepsmiling_core/setups`` (one module per setup); the helper
+networks below (judges, the mouth fill) are this module's own small entries.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from torch import nn
 
-SETUPS = ("simplegan", "complexgan", "splitgan")
-# Networks that measure rather than edit, built by the same registry so the one checkpoint format serves
-# them: "classifier" judges mouth crops (training losses, crop-level evaluation); "judge" judges the
-# aligned whole face of a finished photo (evaluation/face_judge.py). Both are a SmileClassifier.
+from ..setups import PRESETS, get_setup, setup_names
+
+# Networks that measure rather than edit, built here so the one checkpoint format serves them:
+# "classifier" judges mouth crops (training losses, crop-level evaluation); "judge" judges the aligned
+# whole face of a finished photo (evaluation/face_judge.py). Both are a SmileClassifier.
 JUDGE_SETUPS = ("classifier", "judge")
 # The landmark warp's texture source: paints teeth into the parted lips (models/mouth_fill.py).
 FILL_SETUPS = ("mouthfill",)
-PRESETS = ("default", "original")
+HELPER_SETUPS = (*JUDGE_SETUPS, *FILL_SETUPS)   # not GAN setups: no recipe, no edit backend
 
-# Architecture knobs per (setup, preset). "original" reproduces §4–§6 of original-setups.md;
-# "default" is narrower so that a 64x64, batch-32 step stays in the 0.2–0.4 s range on 2 CPU cores.
-ARCHITECTURES: dict[str, dict[str, dict[str, Any]]] = {
-    "simplegan": {
-        "original": {"nz": 100, "ngf": 64, "ndf": 64},
-        # The DCGAN BatchNorm critic: on MTFL at 32px it gives mouths after 500 steps, where the patch critic
-        # (with R1 or spectral norm) stayed at chance and the generator drew stripes.
-        # The original's DCGAN widths (the narrower 32/32 lost to it at equal steps) plus a generator
-        # weight average, which the samples are drawn from.
-        "default": {"nz": 100, "ngf": 64, "ndf": 64, "d_batchnorm": True, "spectral_norm": False, "ema": True},
-    },
-    "complexgan": {
-        "original": {"conv_dim": 32, "res_blocks": 2, "ngf": 64, "ndf": 64},
-        "default": {"conv_dim": 16, "res_blocks": 2, "ndf": 32},
-    },
-    "splitgan": {
-        "original": {"conv_dim": 32, "res_blocks": 2, "ngf": 64, "ndf": 64},
-        # The critic's smile head teaches the decoder what z ± (μ_smile − μ_non) must look like.
-        "default": {"width": 32, "latent_channels": 16, "res_blocks": 1, "ndf": 32, "smile_head": True},
-    },
-}
+__all__ = ["FILL_SETUPS", "HELPER_SETUPS", "JUDGE_SETUPS", "PRESETS", "architecture", "build_setup", "check_setup",
+           "known_setups", "setup_names", "stored_architecture"]
 
 
-# Knobs added after checkpoints already existed, with the value that reproduces those older networks:
-# a stored arch without the knob was built the old way.
-LEGACY_KNOBS: dict[str, dict[str, dict[str, Any]]] = {
-    "simplegan": {"default": {"d_batchnorm": False, "spectral_norm": False, "ema": False}},
-    "splitgan": {"default": {"smile_head": False}},
-}
+def known_setups() -> tuple[str, ...]:
+    """Every name a checkpoint may store: the registered setups and the helper networks."""
+    return (*setup_names(), *HELPER_SETUPS)
 
 
 def stored_architecture(setup: str, preset: str, stored: dict[str, Any]) -> dict[str, Any]:
-    """The arch of a saved run or checkpoint, completed for knobs newer than it (see LEGACY_KNOBS)."""
-    legacy = LEGACY_KNOBS.get(setup, {}).get(preset, {})
-    return {**{k: v for k, v in legacy.items() if k not in stored}, **stored}
+    """The arch of a saved run or checkpoint, completed for knobs newer than it (the spec's legacy knobs)."""
+    if setup in HELPER_SETUPS:
+        return dict(stored)
+    return get_setup(setup).stored_architecture(preset, stored)
 
 
 def architecture(setup: str, preset: str = "default", **overrides: Any) -> dict[str, Any]:
@@ -64,25 +46,24 @@ def architecture(setup: str, preset: str = "default", **overrides: Any) -> dict[
         return dict(overrides)
     if setup in FILL_SETUPS:
         return {"width": 16, "ndf": 32, **overrides}
-    arch = dict(ARCHITECTURES[setup][preset])
-    unknown = set(overrides) - set(arch)
-    if unknown:
-        raise ValueError(f"unknown architecture option(s) for {setup}/{preset}: {', '.join(sorted(unknown))}")
-    arch.update(overrides)
-    return arch
+    return get_setup(setup).architecture(preset, **overrides)
 
 
 def check_setup(setup: str, preset: str) -> tuple[str, str]:
-    if setup not in SETUPS and setup not in JUDGE_SETUPS and setup not in FILL_SETUPS:
-        raise ValueError(f"unknown setup {setup!r}; choose one of {', '.join(SETUPS)}")
-    if preset not in PRESETS:
+    if setup not in HELPER_SETUPS:
+        spec = get_setup(setup)   # ValueError naming the registered setups
+        if preset not in spec.presets:
+            choices = ", ".join(name for name in PRESETS if name in spec.presets)
+            raise ValueError(f"unknown preset {preset!r}; choose one of {choices}")
+    elif preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     return setup, preset
 
 
 def build_setup(setup: str, preset: str = "default", size: int = 64, **overrides: Any) -> dict[str, nn.Module]:
-    """Fresh networks of a setup: simplegan/complexgan -> generator + discriminator,
-    splitgan -> encoder + decoder + discriminator, classifier -> classifier, judge -> judge."""
+    """Fresh networks of a setup (its spec's ``build_networks``): e.g. simplegan/complexgan -> generator +
+    discriminator, splitgan -> encoder + decoder + discriminator; classifier -> classifier, judge -> judge,
+    mouthfill -> fill + critic."""
     arch = architecture(setup, preset, **overrides)
     if setup in JUDGE_SETUPS:
         from .classifier import SmileClassifier  # owned by the editing part; imported only when asked for
@@ -92,43 +73,4 @@ def build_setup(setup: str, preset: str = "default", size: int = 64, **overrides
         from .mouth_fill import MouthFillCritic, MouthFillNet
 
         return {"fill": MouthFillNet(size, arch["width"]), "critic": MouthFillCritic(size, arch["ndf"])}
-    if setup == "simplegan":
-        from .discriminators import DCGANDiscriminator, PatchDiscriminator
-        from .simplegan import DCGANGenerator
-
-        generator = DCGANGenerator(size, nz=arch["nz"], ngf=arch["ngf"])
-        if preset == "original" or arch["d_batchnorm"]:
-            discriminator: nn.Module = DCGANDiscriminator(size, ndf=arch["ndf"], batchnorm=True)
-        else:
-            discriminator = PatchDiscriminator(size, ndf=arch["ndf"], spectral_norm=arch["spectral_norm"])
-        nets = {"generator": generator, "discriminator": discriminator}
-        if arch.get("ema"):
-            nets["generator_ema"] = copy.deepcopy(generator).requires_grad_(False)
-        return nets
-    if setup == "complexgan":
-        from .complexgan import OriginalComplexGenerator, StarGenerator
-        from .discriminators import DCGANDiscriminator, PatchDiscriminator
-
-        if preset == "original":
-            return {
-                "generator": OriginalComplexGenerator(size, arch["conv_dim"], arch["res_blocks"], arch["ngf"]),
-                "discriminator": DCGANDiscriminator(size, ndf=arch["ndf"], batchnorm=True, smile_head=True),
-            }
-        return {
-            "generator": StarGenerator(size, arch["conv_dim"], arch["res_blocks"]),
-            "discriminator": PatchDiscriminator(size, ndf=arch["ndf"], smile_head=True, slope=0.01),
-        }
-    from .discriminators import DCGANDiscriminator, PatchDiscriminator
-    from .splitgan import Decoder, Encoder, OriginalDecoder, OriginalEncoder
-
-    if preset == "original":
-        return {
-            "encoder": OriginalEncoder(size, arch["conv_dim"], arch["res_blocks"]),
-            "decoder": OriginalDecoder(size, arch["conv_dim"], arch["ngf"]),
-            "discriminator": DCGANDiscriminator(size, ndf=arch["ndf"], batchnorm=True),
-        }
-    return {
-        "encoder": Encoder(size, arch["width"], arch["latent_channels"], arch["res_blocks"]),
-        "decoder": Decoder(size, arch["width"], arch["latent_channels"], arch["res_blocks"]),
-        "discriminator": PatchDiscriminator(size, ndf=arch["ndf"], smile_head=arch["smile_head"]),
-    }
+    return get_setup(setup).build_networks(preset, size, arch)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..atomic import atomic_write_text
 from ..errors import TrainingError
-from ..models.registry import PRESETS, SETUPS
+from ..setups import PRESETS, find_setup, setup_names
 
 # Fields a resumed run may change without breaking exact reproduction of the uninterrupted run.
 RESUMABLE_CHANGES = ("steps", "device", "resume", "checkpoint_every", "sample_every", "log_every",
@@ -20,7 +20,8 @@ RESUMABLE_CHANGES = ("steps", "device", "resume", "checkpoint_every", "sample_ev
 
 @dataclass
 class TrainConfig:
-    """``None`` means "the preset's value" (batch size, learning rate) or "the cache's" (crop size).
+    """``None`` means "the preset's value" (steps, batch size, learning rate: the setup's spec in
+    ``keepsmiling_core/setups``, the one home of training defaults) or "the cache's" (crop size).
 
     ``hparams`` overrides a setup's loss weights and optimiser settings by name (see the recipe
     dataclasses, e.g. ``{"lambda_rec": 5.0, "n_critic": 3}``); ``arch`` overrides network widths.
@@ -30,7 +31,7 @@ class TrainConfig:
     data: str = ""                     # crop cache folder (keepsmiling prepare)
     out: str = ""                      # run folder
     preset: str = "default"
-    steps: int = 2000
+    steps: int | None = None           # None: the preset's (filled in on construction)
     batch_size: int | None = None
     lr: float | None = None            # generator LR; the critic's keeps the preset's ratio to it
     size: int | None = None
@@ -46,11 +47,19 @@ class TrainConfig:
     hparams: dict[str, Any] = field(default_factory=dict)
     arch: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.steps is None:
+            spec = find_setup(self.setup)
+            if spec is not None and self.preset in spec.presets:
+                self.steps = spec.training_preset(self.preset).steps
+
     def validate(self) -> None:
-        if self.setup not in SETUPS:
-            raise TrainingError(f"Unknown setup {self.setup!r}: choose one of {', '.join(SETUPS)}.")
-        if self.preset not in PRESETS:
-            raise TrainingError(f"Unknown preset {self.preset!r}: choose one of {', '.join(PRESETS)}.")
+        spec = find_setup(self.setup)
+        if spec is None:
+            raise TrainingError(f"Unknown setup {self.setup!r}: choose one of {', '.join(setup_names())}.")
+        if self.preset not in spec.presets:
+            choices = ", ".join(name for name in PRESETS if name in spec.presets)
+            raise TrainingError(f"Unknown preset {self.preset!r}: choose one of {choices}.")
         if not self.data:
             raise TrainingError("No crop cache given: pass --data CACHE_DIR (made by 'keepsmiling prepare').")
         if not self.out:
@@ -75,10 +84,8 @@ class TrainConfig:
         for name, value in self.hparams.items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise TrainingError(f"--set {name}={value}: give a finite number.")
-        from .recipes import recipe_class
-
         try:
-            recipe_class(self.setup).hyperparameters(self.preset, self.hparams)
+            spec.hyperparameters(self.preset, self.hparams)
         except ValueError as exc:
             raise TrainingError(f"--set: {exc}.") from None
 

@@ -240,7 +240,7 @@ class Trainer:
             recipe.base_lrs = {n: cfg.lr * (ratio if n == "discriminator" else 1.0) for n in recipe.optimizers}
         hp = recipe.hp
         recipe.shard = shard
-        if getattr(hp, "judge_delivered", False):
+        if recipe.needs_edit_mask:
             recipe.edit_mask = _typical_mask(cache, size, device)
         if shard.distributed:
             distributed.average_gradients_on_step(shard, recipe.optimizers)

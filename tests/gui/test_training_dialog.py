@@ -107,6 +107,7 @@ def test_tiny_splitgan_run_to_the_end(qtbot, dialog, wait_until):
 
 def test_pause_resume_and_cancel_write_checkpoints(dialog, wait_until):
     dialog.setup.setCurrentIndex(dialog.setup.findData("simplegan"))
+    dialog.batch_size.setValue(8)  # picking a setup shows its preset; then the small batch again
     dialog.steps.setValue(100_000)
     dialog.start_button.click()
     wait_until(lambda: dialog.last_progress is not None and dialog.last_progress.step >= 1, 120)
@@ -156,6 +157,7 @@ def _start_slow_run(dialog, slow_training_layers, wait_until, setup: str = "spli
     """A real run whose every layer takes 10 ms more: a step lasts seconds, as on a loaded CPU."""
     slow_training_layers(0.01)
     dialog.setup.setCurrentIndex(dialog.setup.findData(setup))
+    dialog.batch_size.setValue(8)  # picking a setup shows its preset; then the small batch again
     dialog.steps.setValue(150)  # under 200 steps the dialog logs every step: the first report comes at once
     dialog.start()
     wait_until(lambda: dialog.last_progress is not None or dialog.last_error is not None, 180)
@@ -268,3 +270,61 @@ def test_a_paused_run_is_in_the_model_list_at_once_and_picking_it_edits(qtbot, w
     window.model_picker.activated.emit(index)
     wait_until(lambda: window.model_entry is not None and Path(window.model_entry.path) == run_dir, 120)
     assert (run_dir / "latent.json").is_file() and window.editor is not None
+
+
+def test_fields_show_the_setups_preset_and_only_changed_values_are_passed(qtbot, tmp_path: Path):
+    from keepsmiling_core.setups import get_setup
+    from keepsmiling_gui.training_job import _config_for
+
+    dlg = TrainingDialog()
+    qtbot.addWidget(dlg)
+    for name in ("splitgan", "complexgan", "simplegan"):
+        dlg.setup.setCurrentIndex(dlg.setup.findData(name))
+        preset = get_setup(name).training_preset("default")
+        assert (dlg.steps.value(), dlg.batch_size.value()) == (preset.steps, preset.batch_size)
+        assert abs(dlg.lr.value() - preset.lr_g) < 1e-9
+        request = dlg.request()
+        assert (request.steps, request.batch_size, request.lr) == (None, None, None), "untouched: the preset's"
+    dlg.setup.setCurrentIndex(dlg.setup.findData("splitgan"))
+    assert abs(dlg.lr.value() - 5e-4) < 1e-9 and dlg.batch_size.value() == 32  # the README's measured preset
+    dlg.batch_size.setValue(8)
+    request = dlg.request()
+    assert (request.steps, request.batch_size, request.lr) == (None, 8, None)
+    config = _config_for(request, tmp_path / "cache", tmp_path / "run", resume=False)
+    assert (config.batch_size, config.lr, config.steps) == (8, None, 2000)
+    # a change is remembered for its setup only; the others keep showing their presets
+    dlg._save_settings(request)
+    again = TrainingDialog()
+    qtbot.addWidget(again)
+    assert again.setup.currentData() == "splitgan" and again.batch_size.value() == 8
+    again.setup.setCurrentIndex(again.setup.findData("complexgan"))
+    assert again.batch_size.value() == 32 and abs(again.lr.value() - 2e-4) < 1e-9
+
+
+def test_an_untouched_dialog_trains_what_the_cli_trains(qtbot, mtfl_subset: Path, tmp_path: Path):
+    from keepsmiling_core.cli.main import main as cli_main
+    from keepsmiling_gui.training_job import TrainingJob
+
+    dlg = TrainingDialog()
+    qtbot.addWidget(dlg)
+    dlg.setup.setCurrentIndex(dlg.setup.findData("splitgan"))
+    dlg.dataset_kind.setCurrentIndex(dlg.dataset_kind.findData("mtfl"))
+    dlg.dataset_path.setText(str(mtfl_subset))
+    dlg.size.setCurrentIndex(dlg.size.findData(32))
+    dlg.limit.setValue(48)
+    dlg.steps.setValue(2)  # the one field changed: a short run
+    dlg.out_dir.setText(str(tmp_path / "runs"))
+    dlg.extra_config = {"tensorboard": False}
+    job = TrainingJob(dlg.request())
+    result = job.run(lambda event: None)
+    app = json.loads((Path(result["run_dir"]) / "config.json").read_text())
+    assert cli_main(["train", "--setup", "splitgan", "--data", str(result["cache"]), "--out", str(tmp_path / "cli"),
+                     "--steps", "2", "--device", "cpu"]) == 0
+    cli = json.loads((tmp_path / "cli" / "config.json").read_text())
+    for key in ("setup", "preset", "steps", "batch_size", "lr", "hparams", "arch"):
+        assert app[key] == cli[key], key
+    for key in ("hparams", "base_lrs", "arch", "global_batch"):
+        assert app["resolved"][key] == cli["resolved"][key], key
+    hp = app["resolved"]["hparams"]
+    assert (app["batch_size"], app["lr"]) == (None, None)
+    assert (hp["batch_size"], hp["lr_g"], hp["lr_d"]) == (32, 5e-4, 2e-4)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -41,8 +40,7 @@ class Recipe(ABC):
     step); the trainer reads them only when it logs.
     """
 
-    setup: ClassVar[str]
-    presets: ClassVar[dict[str, Any]]          # preset name -> hyper-parameter dataclass instance
+    setup: ClassVar[str]   # its hyper-parameter presets live in the setup's spec (keepsmiling_core/setups)
 
     def __init__(self, nets: dict[str, nn.Module], hp: Any, device: torch.device) -> None:
         self.nets = nets
@@ -78,20 +76,11 @@ class Recipe(ABC):
             raise RuntimeError("judging delivered edits needs the trainer to set edit_mask")
         return images + self.edit_mask.to(change.dtype) * brightness(change)
 
-    @classmethod
-    def hyperparameters(cls, preset: str, overrides: dict[str, Any]) -> Any:
-        """The preset's hyper-parameters with ``overrides`` applied.
-
-        Unknown names and values of the wrong kind (text for a loss weight, a fraction for a step count,
-        NaN) are a ValueError naming the option: they come from ``--set`` or a run's config.json."""
-        base = cls.presets[preset]
-        names = {f.name for f in dataclasses.fields(base)}
-        unknown = set(overrides) - names
-        if unknown:
-            raise ValueError(f"unknown {cls.setup} option(s): {', '.join(sorted(unknown))}; "
-                             f"known: {', '.join(sorted(names))}")
-        checked = {name: _same_kind(name, getattr(base, name), value) for name, value in overrides.items()}
-        return dataclasses.replace(base, **checked)
+    @property
+    def needs_edit_mask(self) -> bool:
+        """Whether this recipe judges edits as delivered (``delivered``): the trainer then sets
+        ``edit_mask`` from the crop cache's landmarks. Recipes with such an option override this."""
+        return False
 
     def adam(self, params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, betas=(self.hp.beta1, self.hp.beta2))
@@ -142,8 +131,10 @@ class Recipe(ABC):
         zero_step(self.optimizers["discriminator"], loss_d)
         return losses, real_logits
 
-    def select_training_indices(self, smiling: np.ndarray) -> np.ndarray:
-        """Indices of the crops this setup trains on (all by default)."""
+    @classmethod
+    def select_training_indices(cls, smiling: np.ndarray) -> np.ndarray:
+        """Indices of the crops this setup trains on (all by default); a classmethod so ``--epochs`` can
+        count them before any network exists."""
         return np.arange(len(smiling))
 
     @abstractmethod
@@ -207,21 +198,3 @@ def zero_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-
-
-def _same_kind(name: str, default: Any, value: Any) -> Any:
-    """``value`` when it is of the kind the preset's ``default`` is (ints may stand for floats)."""
-    if isinstance(default, bool) or default is None:
-        if default is None or isinstance(value, bool):
-            return value
-    elif isinstance(default, int | float) and isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise ValueError(f"option {name} must be a finite number, not {value}")
-        if isinstance(default, int) and not float(value).is_integer():
-            raise ValueError(f"option {name} must be a whole number, not {value}")
-        return type(default)(value)
-    elif isinstance(default, str) and isinstance(value, str):
-        return value
-    elif not isinstance(default, bool | int | float | str):
-        return value  # tuples and the like: the recipe checks them
-    raise ValueError(f"option {name} must be {type(default).__name__} like its default {default!r}, not {value!r}")

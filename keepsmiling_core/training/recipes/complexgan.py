@@ -32,20 +32,10 @@ class ComplexGANHyperparameters(CommonHyperparameters):
 
 class ComplexGANRecipe(Recipe):
     setup = "complexgan"
-    presets = {
-        "original": ComplexGANHyperparameters(batch_size=16, target="permute", decay_start=1.0, jitter=0.0),
-        # Tuned on MTFL at 32x32 on the CPU: with StarGAN's balance (λ_cls 1 for G) plus a mask penalty the
-        # generator settles on the identity (mask -> 0, no flip); a stronger classification pull on G,
-        # a light mask penalty and TTUR make it edit the mouth within a few hundred generator steps.
-        # At 64x64 the critic's smile head stayed weak (75-80 % on real crops) and G satisfied it with
-        # faint edits; a doubled λ_cls for the critic, a lighter mask penalty and a generator step every
-        # second critic step (TTUR lets n_critic drop) raised success at α = 1 from 35 % to 52 % within
-        # 600 more steps of the shipped run.
-        "default": ComplexGANHyperparameters(
-            batch_size=32, lr_g=2e-4, lr_d=4e-4, lambda_cls=2.0, lambda_cls_g=5.0, lambda_mask=0.01,
-            lambda_tv=0.05, n_critic=2, target="flip",
-        ),
-    }
+
+    @property
+    def needs_edit_mask(self) -> bool:
+        return bool(self.hp.judge_delivered)
 
     def make_optimizers(self):
         return {

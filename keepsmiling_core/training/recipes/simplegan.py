@@ -20,15 +20,6 @@ class SimpleGANHyperparameters(CommonHyperparameters):
 
 class SimpleGANRecipe(Recipe):
     setup = "simplegan"
-    presets = {
-        # §4: Adam 2e-4 (0.5, 0.999), batch 16, BCE; only the bugs are fixed (filter, logits, float labels).
-        "original": SimpleGANHyperparameters(batch_size=16, schedule="linear", decay_start=1.0, jitter=0.0),
-        # DCGAN as it works best on mouths, with a larger batch, mirrored crops, an LR decaying over the
-        # second half and samples drawn from the generator's weight average (arch "ema"). No colour jitter:
-        # it is applied to real crops only, so the generator would learn to imitate it. (R1 is available
-        # but off: with it the critic stayed at chance.)
-        "default": SimpleGANHyperparameters(batch_size=32, r1_gamma=0.0, lr_d=2e-4, lr_g=2e-4, jitter=0.0),
-    }
 
     def make_optimizers(self):
         return {
@@ -39,7 +30,8 @@ class SimpleGANRecipe(Recipe):
     def noise_dim(self) -> int:
         return self.nets["generator"].nz
 
-    def select_training_indices(self, smiling: np.ndarray) -> np.ndarray:
+    @classmethod
+    def select_training_indices(cls, smiling: np.ndarray) -> np.ndarray:
         return np.flatnonzero(smiling)
 
     def train_step(self, images, smiling, step):

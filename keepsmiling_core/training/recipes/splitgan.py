@@ -44,18 +44,10 @@ class SplitGANHyperparameters(CommonHyperparameters):
 
 class SplitGANRecipe(Recipe):
     setup = "splitgan"
-    presets = {
-        "original": SplitGANHyperparameters(
-            batch_size=16, lambda_rec=0.0, lambda_cycle=9.0, lambda_adv=1.0, r1_gamma=3.0, r1_every=1,
-            n_critic=2, decay_start=1.0, jitter=0.0,
-        ),
-        # The edit terms: with a sharp smile head and λ_edit_adv 0.1 the decoder fooled the head with
-        # coloured specks and checkerboards (41 % success at α = 1 after 400 steps, and visibly damaged
-        # mouths); showing the head a 4x-pooled crop, smoothing it with R1 and weighting the realism of
-        # the edit 0.3 make the edit draw teeth and lip shapes instead.
-        "default": SplitGANHyperparameters(batch_size=32, lr_g=5e-4, lr_d=2e-4, beta2=0.99, lambda_cls=1.0,
-                                           lambda_edit=1.0, lambda_edit_adv=0.3, cls_r1_gamma=1.0, cls_blur=4),
-    }
+
+    @property
+    def needs_edit_mask(self) -> bool:
+        return bool(self.hp.judge_delivered)
 
     def make_optimizers(self):
         autoencoder = [*self.nets["encoder"].parameters(), *self.nets["decoder"].parameters()]
