@@ -42,7 +42,7 @@ class ModelChooser(QObject):
         window.model_picker.show_entry(self.entry)
 
     def _picked(self, entry: ModelEntry) -> None:
-        if entry.setup == "simplegan":
+        if _spec_says(entry.setup, "draws_samples"):
             self.window.model_picker.show_entry(self.entry)
             self.open_samples(entry)
             return
@@ -51,7 +51,7 @@ class ModelChooser(QObject):
     def load_model(self, entry: ModelEntry) -> None:
         """Load an edit model in a worker; the cache of encoded faces is for the old model, so it goes."""
         window = self.window
-        if entry.setup == "splitgan" and not entry.has_direction and not entry.shipped:
+        if _spec_says(entry.setup, "needs_direction") and not entry.has_direction and not entry.shipped:
             self.prepare_direction(entry)
             return
         reason = entry.missing_for_edit()
@@ -142,7 +142,7 @@ class ModelChooser(QObject):
     def open_samples(self, entry: ModelEntry | None = None) -> None:
         from .samples_dialog import SamplesDialog
 
-        entry = entry or next((m for m in self.models if m.setup == "simplegan"), None)
+        entry = entry or next((m for m in self.models if _spec_says(m.setup, "draws_samples")), None)
         if entry is None:
             self.window.show_error("Sample smiles", "No SimpleGAN model found. Train one in Settings ▸ Train….")
             return
@@ -169,3 +169,11 @@ class ModelChooser(QObject):
             entry = next((m for m in self.models if Path(m.path) == Path(run_dir)), None)
             if entry is not None and entry.missing_for_edit() is None:
                 self.load_model(entry)
+
+
+def _spec_says(setup: str, flag: str) -> bool:
+    """A flag of the setup's registered spec; False for the warp and for setups no longer registered."""
+    from keepsmiling_core.setups import find_setup
+
+    spec = find_setup(setup)
+    return bool(spec is not None and getattr(spec, flag))

@@ -66,6 +66,7 @@ SPEC = SetupSpec(
     build_networks=build_networks,
     recipe=recipe,
     training_presets=training_presets,
+    draws_samples=True,
     cannot_edit="SimpleGAN only draws new mouths from noise; pick a SplitGAN or ComplexGAN model to edit faces.",
     listing_order=30,
 )

@@ -67,6 +67,7 @@ class SetupSpec:
     # older networks: a stored arch without the knob was built the old way.
     legacy_knobs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     needs_direction: bool = False      # its edits need a latent smile direction computed after training
+    draws_samples: bool = False        # picking one of its models shows mouths drawn from noise (no edit)
     cannot_edit: str = ""             # why its models cannot edit photos (shown when one is picked)
     listing_order: int = 100          # place in the model picker and the training dialog (lower first)
 
