@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from keepsmiling_core.cli.main import main as cli_main
 from keepsmiling_core.errors import KeepSmilingError, TrainingError
-from keepsmiling_core.training.checkpoint import list_checkpoints, load_model
+from keepsmiling_core.models.checkpoint import list_checkpoints, load_model
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.trainer import SPEED_KEYS, Progress, Trainer
 
@@ -220,8 +220,8 @@ def test_judge_delivered_scores_the_edit_the_photo_receives(setup: str, small_ca
     change outside the typical mouth mask earns the generator nothing, and the run still trains."""
     import numpy as np
 
+    from keepsmiling_core.compositing.mask import typical_mouth_mask
     from keepsmiling_core.data.cache import load_crop_cache
-    from keepsmiling_core.editing.mask import typical_mouth_mask
     from keepsmiling_core.training.recipes import build_recipe
     from keepsmiling_core.training.trainer import _typical_mask
 

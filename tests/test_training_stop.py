@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from keepsmiling_core.training.checkpoint import list_checkpoints
+from keepsmiling_core.models.checkpoint import list_checkpoints
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.recipes.base import Recipe
 from keepsmiling_core.training.trainer import Trainer

@@ -18,7 +18,7 @@ SETUPS = ("simplegan", "complexgan", "splitgan")
 JUDGE_SETUPS = ("classifier", "judge")
 PRESETS = ("default", "original")
 
-# Architecture knobs per (setup, preset). "original" reproduces §4–§6 of original-setups.md;
+# Architecture knobs per (setup, preset). "original" reproduces docs/original-setups.md;
 # "default" is narrower so that a 64x64, batch-32 step stays in the 0.2–0.4 s range on 2 CPU cores.
 ARCHITECTURES: dict[str, dict[str, dict[str, Any]]] = {
     "simplegan": {

@@ -1,4 +1,7 @@
-"""SimpleGAN recipe: DCGAN with the non-saturating loss on logits, smiling crops only (bug B1 fixed)."""
+"""SimpleGAN recipe: DCGAN with the non-saturating loss on logits, smiling crops only.
+
+The original trained on every mouth: its smile filter kept all rows (bug B1 in docs/original-setups.md#b1).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ class SimpleGANHyperparameters(CommonHyperparameters):
 class SimpleGANRecipe(Recipe):
     setup = "simplegan"
     presets = {
-        # §4: Adam 2e-4 (0.5, 0.999), batch 16, BCE; only the bugs are fixed (filter, logits, float labels).
+        # docs/original-setups.md#simplegan: Adam 2e-4 (0.5, 0.999), batch 16, BCE; only the bugs are fixed
+        # (filter, logits, float labels).
         "original": SimpleGANHyperparameters(batch_size=16, schedule="linear", decay_start=1.0, jitter=0.0),
         # DCGAN as it works best on mouths, with a larger batch, mirrored crops, an LR decaying over the
         # second half and samples drawn from the generator's weight average (arch "ema"). No colour jitter:
