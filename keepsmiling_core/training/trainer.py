@@ -5,8 +5,8 @@ TensorBoard), sample grids, checkpoints, exact resume, progress callbacks and ca
 setup's recipe (``training/recipes``) to do the step itself.
 
 Under torchrun (or ``keepsmiling train --nproc N``) every rank runs this same loop on its slice of each
-global batch (``training/distributed.py``); rank 0 alone writes the run folder. Loss tensors are read
-out only every ``log_every`` steps, so a GPU is not synchronised every step.
+global batch (``training/distributed.py``); rank 0 alone writes the run folder. Loss tensors stay on the
+device and are read out (a wait for the GPU) only at logging, checkpoint and stop steps (``_losses``).
 
 Run folder layout::
 
