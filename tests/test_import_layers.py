@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
 )
 QT_MODULES = ("PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6", "shiboken2", "qtpy")
+FRONT_ENDS = ("keepsmiling_gui",)  # above every core layer
 
 
 def rank_of() -> dict[str, int]:
@@ -137,11 +138,11 @@ def test_no_import_cycle_between_core_units():
     assert not cycles, "import cycles between core packages:\n" + "\n".join(cycles)
 
 
-def test_no_qt_in_the_core():
+def test_no_qt_and_no_front_end_in_the_core():
     found = [f"{path.relative_to(ROOT)}:{line}  imports {target}"
              for path in core_files() for line, target in imports(path)
-             if target.split(".")[0] in QT_MODULES]
-    assert not found, "keepsmiling_core must not import Qt (front ends only):\n" + "\n".join(found)
+             if target.split(".")[0] in (*QT_MODULES, *FRONT_ENDS)]
+    assert not found, "keepsmiling_core must not import Qt or the GUI (front ends only):\n" + "\n".join(found)
 
 
 def test_the_checker_sees_nested_and_relative_imports():
