@@ -30,9 +30,9 @@ from keepsmiling_core.device import device_name, pick_device
 from keepsmiling_core.editing.backends import default_edit_model_path, open_editor
 from keepsmiling_core.editing.latent import LatentDirection, save_direction
 from keepsmiling_core.imageio import read_photo
+from keepsmiling_core.models.checkpoint import save_checkpoint
 from keepsmiling_core.models.registry import build_setup
 from keepsmiling_core.paths import samples_dir, shipped_models_dir
-from keepsmiling_core.training.checkpoint import save_checkpoint
 
 
 def twelve_megapixel_photo() -> np.ndarray:

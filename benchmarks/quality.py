@@ -21,8 +21,8 @@ from keepsmiling_core.data.cache import build_crop_cache
 from keepsmiling_core.editing.editor import EditOptions, default_model_path, model_crop_config
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.evaluation.evaluate import evaluate, markdown_table
+from keepsmiling_core.models.checkpoint import load_model
 from keepsmiling_core.paths import mtfl_dir, user_dir
-from keepsmiling_core.training.checkpoint import load_model
 
 # (setup, metric, comparison, threshold, label)
 TARGETS = [

@@ -22,9 +22,9 @@ from keepsmiling_core.data.tensors import to_image
 from keepsmiling_core.editing.editor import default_model_path
 from keepsmiling_core.evaluation.classifier import classifier_features, load_classifier, smile_probability
 from keepsmiling_core.evaluation.metrics import kid
+from keepsmiling_core.models.checkpoint import list_checkpoints, load_model
 from keepsmiling_core.models.simplegan import sampling_generator
 from keepsmiling_core.paths import mtfl_dir, user_dir
-from keepsmiling_core.training.checkpoint import list_checkpoints, load_model
 
 
 def generate(model_dir: Path, count: int, seed: int = 0) -> tuple[np.ndarray, str]:

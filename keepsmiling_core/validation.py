@@ -9,6 +9,9 @@ what to do, so front ends show one line instead of a ``ValueError`` from deep in
 
 Tensors are checked for finite values on load (``check_finite``): a NaN weight, direction, norm or
 calibration used to erase the mouth silently and report success.
+
+This module sits below every package that reads such files, so it imports nothing of theirs: the names a
+field may take (setups, presets, a recipe's hyper-parameters, a latent file's format) come from the caller.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -161,14 +164,14 @@ def check_arch(arch: Any, path: Path, todo: str, field: str = "arch") -> dict:
 CHECKPOINT_TODO = "the model folder is damaged: use another checkpoint, re-export the model or retrain"
 
 
-def check_checkpoint_meta(meta: Any, path: Path) -> dict:
-    """A ``checkpoint.json`` after its format name and version were accepted: every field the loaders use."""
-    from .models.registry import PRESETS, known_setups
+def check_checkpoint_meta(meta: Any, path: Path, *, setups: Iterable[str], presets: Iterable[str]) -> dict:
+    """A ``checkpoint.json`` after its format name and version were accepted: every field the loaders use.
 
+    ``setups`` and ``presets``: the names the registry builds (``models/checkpoint.py`` passes them)."""
     todo = CHECKPOINT_TODO
     meta = need_dict(meta, path, None, todo)
-    need_str(meta.get("setup"), path, "setup", todo, known_setups())
-    need_str(meta.get("preset"), path, "preset", todo, PRESETS)
+    need_str(meta.get("setup"), path, "setup", todo, tuple(setups))
+    need_str(meta.get("preset"), path, "preset", todo, tuple(presets))
     size = need_int(meta.get("size"), path, "size", todo, low=1, high=max(SIZES))
     if size not in SIZES:
         raise fail(path, "size", f"is {size}, not one of {', '.join(map(str, SIZES))}", todo)
@@ -235,15 +238,17 @@ def check_rng_state(state: Mapping[str, torch.Tensor], path: Path) -> None:
 RUN_TODO = "fix or delete the file, or resume from the newest checkpoint (its settings are stored there)"
 
 
-def check_run_config(data: Any, path: Path) -> dict:
-    """A run's ``config.json`` (or the config stored in a checkpoint): the TrainConfig fields, typed and in range."""
-    from .setups import PRESETS, get_setup, setup_names
+def check_run_config(data: Any, path: Path, *, setups: Iterable[str], presets: Iterable[str],
+                     hyperparameters: Callable[[str, str, dict], Any]) -> dict:
+    """A run's ``config.json`` (or the config stored in a checkpoint): the TrainConfig fields, typed and in range.
 
+    ``setups``/``presets``: the trainable names; ``hyperparameters(setup, preset, hparams)`` raises ValueError
+    or TypeError for an unknown name or a value of the wrong kind (``training/config.py`` passes the recipes')."""
     todo = RUN_TODO
     data = need_dict(data, path, None, todo)
-    need_str(data.get("setup"), path, "setup", todo, setup_names())
+    need_str(data.get("setup"), path, "setup", todo, tuple(setups))
     if "preset" in data:
-        need_str(data["preset"], path, "preset", todo, PRESETS)
+        need_str(data["preset"], path, "preset", todo, tuple(presets))
     for name in ("data", "out", "device"):
         if name in data:
             need_str(data[name], path, name, todo)
@@ -269,7 +274,7 @@ def check_run_config(data: Any, path: Path) -> dict:
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(path, f"hparams.{name}", f"is {value}, not a finite number", todo)
     try:  # names and kinds against the setup's hyper-parameters (text for a loss weight, ...)
-        get_setup(data["setup"]).hyperparameters(data.get("preset", "default"), hparams)
+        hyperparameters(data["setup"], data.get("preset", "default"), hparams)
     except (ValueError, TypeError) as exc:
         raise fail(path, "hparams", str(exc), todo) from None
     check_arch(data.get("arch", {}), path, todo)

@@ -19,7 +19,7 @@ def sample_smiles(model_path: Path, count: int = 64, seed: int | None = None, de
 
     from keepsmiling_core.data.tensors import to_image
     from keepsmiling_core.device import pick_device
-    from keepsmiling_core.training.checkpoint import load_model
+    from keepsmiling_core.models.checkpoint import load_model
 
     model = load_model(Path(model_path), device=pick_device(device))
     from keepsmiling_core.models.simplegan import sampling_generator

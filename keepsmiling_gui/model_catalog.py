@@ -96,7 +96,7 @@ def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
     from keepsmiling_core.editing.latent import find_direction_dir
     from keepsmiling_core.editing.smile_shape import is_shape_model
     from keepsmiling_core.errors import KeepSmilingError
-    from keepsmiling_core.training.checkpoint import read_meta
+    from keepsmiling_core.models.checkpoint import read_meta
 
     if is_shape_model(folder):   # the landmark warp: no network, nothing to validate until it loads
         teeth = (folder / "texture.json").is_file()

@@ -268,7 +268,7 @@ class TrainingJob:
 
 def last_checkpoint_step(run_dir: Path) -> int | None:
     """The step of the run's newest checkpoint (where a resume continues); None without one."""
-    from keepsmiling_core.training.checkpoint import list_checkpoints
+    from keepsmiling_core.models.checkpoint import list_checkpoints
 
     try:
         checkpoints = list_checkpoints(Path(run_dir))

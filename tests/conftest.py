@@ -50,6 +50,7 @@ def genki_root() -> Path:
 # Shared fixtures live beside this file, one module per owner, so parts can grow them independently:
 #   fixtures_data.py   -- small real crop caches built from MTFL (owner: data)
 #   fixtures_models.py -- tiny real trained runs (SplitGAN, ComplexGAN, classifier) (owner: editing)
-#   fixtures_training.py -- a slow training step (each layer slower) for stop and quit latency
+#   fixtures_training.py -- a slow training step (each layer slower) for stop and quit latency, and the
+#                           uninterrupted reference runs that stop/resume tests compare with
 #   fixtures_photos.py -- a real photo of two faces whose edit regions overlap
 pytest_plugins = ["fixtures_data", "fixtures_models", "fixtures_training", "fixtures_photos"]

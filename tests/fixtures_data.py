@@ -4,7 +4,8 @@ Fixtures (all session-scoped, built once into pytest's temp dir):
 
 * ``mtfl_subset`` -> Path of an MTFL-format folder holding a FIXED, class-balanced subset of the real
   data: ``training.txt`` with 400 frontal faces (200 smiling / 200 not) and ``testing.txt`` with 100
-  (50 / 50), lines copied byte for byte (CRLF, leading spaces, backslash paths), image folders symlinked.
+  (50 / 50), in the published layout (CRLF, a leading space on every line but the first, backslash paths,
+  a lone-space last line), image folders symlinked.
   Use it as ``f"mtfl:{mtfl_subset}"`` anywhere a dataset spec is wanted.
 * ``small_cache`` -> Path of a 32x32 aligned crop cache of the 400 training faces (pass it as a
   training ``data`` dir, or open it with ``keepsmiling_core.data.cache.load_crop_cache``).

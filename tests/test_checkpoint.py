@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from keepsmiling_core.errors import CheckpointError
-from keepsmiling_core.models.registry import build_setup
-from keepsmiling_core.training.checkpoint import (
+from keepsmiling_core.models.checkpoint import (
     MODEL_FILE,
     checkpoint_dir_for,
     list_checkpoints,
@@ -20,6 +19,7 @@ from keepsmiling_core.training.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
+from keepsmiling_core.models.registry import build_setup
 
 
 def _trained_splitgan(seed: int = 0):
@@ -170,7 +170,7 @@ def test_checkpoints_older_than_an_architecture_knob_still_load(tmp_path: Path) 
 
 def test_a_run_can_start_from_weights_without_a_new_head(tmp_path: Path) -> None:
     """Fine-tuning: matching weights are copied, a head the old critic lacked stays fresh, mismatches refuse."""
-    from keepsmiling_core.training.checkpoint import init_weights_from
+    from keepsmiling_core.models.checkpoint import init_weights_from
 
     torch.manual_seed(0)
     old = build_setup("splitgan", "default", 32, smile_head=False)

@@ -120,7 +120,8 @@ def test_original_mode_is_the_nose_to_chin_box_with_bugs_fixed(faces) -> None:
     np.testing.assert_allclose(apply_matrix(matrix, f0)[0], [31.5, 31.5], atol=1e-6)
     np.testing.assert_allclose(np.diag(matrix[:, :2]), 64 / (2 * extent), rtol=1e-6)
     assert apply_matrix(matrix, lm[2])[0, 1] < 31.5 - 10
-    # inverted boxes (bug B6): nose *below* the mouth used to produce a negative height; now a valid box
+    # inverted boxes (docs/original-setups.md#b6): nose *below* the mouth used to produce a negative height;
+    # now a valid box
     flipped = lm.copy()
     flipped[2, 1] = f0[1] + (f0[1] - lm[2, 1])
     flipped_matrix = crop_matrix(flipped, CropConfig(size=64, mode="original"))

@@ -19,8 +19,8 @@ import torch.distributed as dist
 from safetensors.torch import load_file
 
 from keepsmiling_core.errors import TrainingError
+from keepsmiling_core.models.checkpoint import checkpoint_dir_for
 from keepsmiling_core.models.registry import build_setup
-from keepsmiling_core.training.checkpoint import checkpoint_dir_for
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.distributed import launch
 from keepsmiling_core.training.trainer import Trainer

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from keepsmiling_core.compositing.mask import change_alpha, edit_window, mouth_mask, skin_weight
 from keepsmiling_core.data.cache import load_crop_cache
 from keepsmiling_core.editing.colour import match_colour
-from keepsmiling_core.editing.mask import change_alpha, edit_window, mouth_mask, skin_weight
 from keepsmiling_core.evaluation.metrics import skin_delta_e
 
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])

@@ -11,7 +11,7 @@ import torch
 from keepsmiling_core.cli.main import main
 from keepsmiling_core.data.cache import load_crop_cache
 from keepsmiling_core.data.tensors import to_tensor
-from keepsmiling_core.training.checkpoint import load_model, read_meta
+from keepsmiling_core.models.checkpoint import load_model, read_meta
 
 
 def test_export_writes_fp16_model_with_direction(tiny_splitgan_run: Path, small_cache: Path, tmp_path: Path,
@@ -48,7 +48,7 @@ def test_export_refuses_a_folder_that_is_no_model(tmp_path: Path, capsys) -> Non
 
 def test_export_averages_the_last_checkpoints(small_cache: Path, tmp_path: Path, tiny_splitgan_run: Path,
                                               capsys) -> None:
-    from keepsmiling_core.training.checkpoint import list_checkpoints
+    from keepsmiling_core.models.checkpoint import list_checkpoints
     from keepsmiling_core.training.config import TrainConfig
     from keepsmiling_core.training.trainer import Trainer
 

@@ -24,7 +24,7 @@ from keepsmiling_core.evaluation.judge_training import (
     paste_lip_blobs,
 )
 from keepsmiling_core.imageio import read_photo
-from keepsmiling_core.training.checkpoint import read_meta
+from keepsmiling_core.models.checkpoint import read_meta
 
 SAMPLE_PER_CLASS = 30
 

@@ -12,7 +12,7 @@ from keepsmiling_core.cli.main import main
 from keepsmiling_core.data.cache import load_crop_cache
 from keepsmiling_core.editing.latent import encode_images, fit_direction, load_direction
 from keepsmiling_core.errors import KeepSmilingError
-from keepsmiling_core.training.checkpoint import load_model
+from keepsmiling_core.models.checkpoint import load_model
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,8 @@ def test_mean_difference_divides_each_class_by_its_own_count(latents):
     z, smiling = latents
     keep = np.concatenate([np.flatnonzero(smiling)[:150], np.flatnonzero(~smiling)[:60]])  # unbalanced on purpose
     direction = fit_direction(z[keep], smiling[keep], "meandiff")
-    expected = z[keep][smiling[keep]].mean(0) - z[keep][~smiling[keep]].mean(0)  # seed's B12 would scale μ_n
+    # each class mean over its own count (the seed's bug B12, docs/original-setups.md#b12, scaled μ_n)
+    expected = z[keep][smiling[keep]].mean(0) - z[keep][~smiling[keep]].mean(0)
     assert direction.norm == pytest.approx(float(np.linalg.norm(expected)), rel=1e-4)
     assert np.allclose(direction.unit.numpy(), expected / np.linalg.norm(expected), atol=1e-5)
     with pytest.raises(KeepSmilingError, match="both kinds"):

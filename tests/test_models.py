@@ -40,7 +40,8 @@ def test_default_networks_follow_the_crop_size(setup: str, size: int) -> None:
 
 
 def test_original_presets_have_the_original_layer_sizes() -> None:
-    """Parameter counts from original-setups.md §4–§6 (the heads return logits now, which adds no weights)."""
+    """Parameter counts from docs/original-setups.md (SimpleGAN, ComplexGAN, SplitGAN); the heads return
+    logits now, which adds no weights."""
     simple = build_setup("simplegan", "original", 64)
     assert _count(simple["generator"]) == 3_576_704
     assert _count(simple["discriminator"]) == 2_765_568
@@ -63,7 +64,8 @@ def test_original_presets_refuse_other_sizes_with_a_reason() -> None:
 
 @pytest.mark.parametrize("setup", ["splitgan", "complexgan"])
 def test_eval_and_train_mode_give_the_same_translation(setup: str) -> None:
-    """W4: no running statistics anywhere in the default generators, so eval() changes nothing."""
+    """No running statistics anywhere in the default generators, so eval() changes nothing
+    (docs/original-setups.md#w4)."""
     torch.manual_seed(1)
     nets = build_setup(setup, "default", 32)
     x = torch.rand(3, 3, 32, 32) * 2 - 1

@@ -18,9 +18,9 @@ from keepsmiling_core.data.genki import load_genki
 from keepsmiling_core.editing.backends import open_editor
 from keepsmiling_core.editing.mouth_fill import MouthFiller
 from keepsmiling_core.editing.warp import WarpEditor
+from keepsmiling_core.models.checkpoint import list_checkpoints, load_model
 from keepsmiling_core.models.mouth_fill import grow_hole, mouth_band
 from keepsmiling_core.paths import shipped_models_dir
-from keepsmiling_core.training.checkpoint import list_checkpoints, load_model
 from keepsmiling_core.training.mouth_fill import MouthFillConfig, hole_masks, train_mouth_fill
 from keepsmiling_core.training.mouth_fill_data import cached_samples, extract_samples
 

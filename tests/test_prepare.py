@@ -36,7 +36,8 @@ def test_prepare_testing_split_original_mode_and_pose(mtfl_subset: Path, tmp_pat
     out = tmp_path / "orig"
     assert main(["prepare", "--dataset", f"mtfl:{mtfl_subset}", "--size", "64", "--out", str(out),
                  "--split", "testing", "--mode", "original", "--pose", "3"]) == 0
-    # The seed's box is degenerate for some faces (its bug B6: a sliver once ordered); they are skipped and counted.
+    # The seed's box is degenerate for some faces (docs/original-setups.md#b6: a sliver once ordered);
+    # they are skipped and counted.
     captured = capsys.readouterr()
     manifest = load_crop_cache(out).manifest
     counts = manifest["counts"]

@@ -34,8 +34,8 @@ from keepsmiling_core.cli.main import main
 from keepsmiling_core.cli.smile import plan_outputs
 from keepsmiling_core.errors import KeepSmilingError, WriteError
 from keepsmiling_core.imageio import read_photo, write_photo
+from keepsmiling_core.models.checkpoint import list_checkpoints
 from keepsmiling_core.paths import samples_dir
-from keepsmiling_core.training.checkpoint import list_checkpoints
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.lock import RunLock
 from keepsmiling_core.training.trainer import Trainer
@@ -594,7 +594,7 @@ def test_failed_save_over_a_photo_keeps_the_original(how, tmp_path, monkeypatch)
 
 @pytest.mark.parametrize("how", ["disk_full", "fsync"])
 def test_failed_run_file_writes_keep_the_previous_version(how, run_copy, monkeypatch):
-    from keepsmiling_core.training.checkpoint import save_checkpoint
+    from keepsmiling_core.models.checkpoint import save_checkpoint
 
     config = run_copy / "config.json"
     before = _sha(config)

@@ -193,8 +193,8 @@ def test_setups_that_cannot_edit_say_why(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["splitgan", "complexgan", "simplegan", "classifier", "judge"])
 def test_every_shipped_network_loads_with_its_stored_setup(name: str) -> None:
+    from keepsmiling_core.models.checkpoint import load_model, read_meta
     from keepsmiling_core.paths import shipped_models_dir
-    from keepsmiling_core.training.checkpoint import load_model, read_meta
 
     folder = shipped_models_dir() / name
     meta = read_meta(folder)
@@ -207,10 +207,10 @@ def test_every_shipped_network_loads_with_its_stored_setup(name: str) -> None:
 def test_shipped_edits_equal_the_documented_formula_bit_for_bit(name: str, grace_hopper) -> None:
     """The editor's crops equal the setup's edit computed here from the raw networks, op for op:
     SplitGAN x + brightness(blur(De(z + α·c·u) − De(z))), ComplexGAN x + |α|·brightness(G(x, c) − x)."""
+    from keepsmiling_core.compositing.tone import brightness
     from keepsmiling_core.data.tensors import to_image, to_tensor
     from keepsmiling_core.editing.editor import Editor
     from keepsmiling_core.editing.network_edits import _binomial_blur
-    from keepsmiling_core.editing.tone import brightness
     from keepsmiling_core.paths import shipped_models_dir
 
     photo, face = grace_hopper

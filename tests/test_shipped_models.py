@@ -19,8 +19,8 @@ from keepsmiling_core.detection import detect_faces
 from keepsmiling_core.editing.editor import Editor, default_model_path
 from keepsmiling_core.evaluation.classifier import accuracy, load_classifier, smile_probability
 from keepsmiling_core.imageio import read_photo
+from keepsmiling_core.models.checkpoint import load_model, read_meta
 from keepsmiling_core.paths import samples_dir
-from keepsmiling_core.training.checkpoint import load_model, read_meta
 
 ALPHAS = (-2.0, -1.0, 0.0, 1.0, 2.0)
 SHIPPED_LIMIT_MB = 60

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from keepsmiling_core.training.checkpoint import list_checkpoints
+from keepsmiling_core.models.checkpoint import list_checkpoints
 from keepsmiling_core.training.config import TrainConfig
 from keepsmiling_core.training.recipes.base import Recipe
 from keepsmiling_core.training.trainer import Trainer
@@ -31,8 +31,8 @@ CASES = [("simplegan", {}, 4), ("complexgan", {"n_critic": 2}, 2), ("splitgan", 
 
 @pytest.mark.parametrize(("setup", "hparams", "call"), CASES)
 def test_stop_between_critic_and_generator_resumes_exactly(setup, hparams, call, small_cache: Path,
-                                                           tmp_path: Path, monkeypatch) -> None:
-    straight = Trainer(_config(small_cache, tmp_path / "a", setup, hparams=hparams)).run()
+                                                           tmp_path: Path, monkeypatch, uninterrupted_run) -> None:
+    straight = uninterrupted_run(setup, hparams)  # _config's settings, trained once per session
 
     interrupted = Trainer(_config(small_cache, tmp_path / "b", setup, hparams=hparams))
     calls = [0]

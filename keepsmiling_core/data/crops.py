@@ -13,10 +13,10 @@ Two framings:
   turned head (short inter-ocular) or a tilted one (short eye-mouth) does not shrink the crop, and a
   smile (wide corners) does not zoom out compared with a neutral mouth. The side is never below
   ``min_corner_margin`` x the corner distance so a wide grin always fits.
-* ``"original"``: the 2018 project's axis-aligned nose-to-chin box (design notes section 2.2), with its
-  bugs fixed: the box is ordered with min/max instead of producing an inverted box (bug B6) and it is not
-  clamped to the photo (border pixels are replicated instead), so every box stays valid. The box is not
-  square and is squashed to ``size`` x ``size``, as the original did.
+* ``"original"``: the 2018 project's axis-aligned nose-to-chin box (docs/original-setups.md#original-crop),
+  with its bugs fixed: the box is ordered with min/max instead of producing an inverted box (bug B6 there)
+  and it is not clamped to the photo (border pixels are replicated instead), so every box stays valid.
+  The box is not square and is squashed to ``size`` x ``size``, as the original did.
 
 The returned matrix maps photo pixel coordinates (x, y, 1) to crop coordinates (u, v); pixel centres sit
 on integer coordinates in both, as in OpenCV.
@@ -163,8 +163,9 @@ def _original_matrix(pts: np.ndarray, size: float) -> np.ndarray:
     x0, x1 = sorted((float(p_t[0]), float(p_b[0])))
     y0, y1 = sorted((float(p_t[1]), float(p_b[1])))
     w, h = x1 - x0, y1 - y0
-    # The seed's inverted boxes (bug B6) come back as thin slivers once ordered; squashing a 60 x 4 px box
-    # to a square is no mouth crop, so such faces are refused (the cache skips and counts them).
+    # The seed's inverted boxes (docs/original-setups.md#b6) come back as thin slivers once ordered;
+    # squashing a 60 x 4 px box to a square is no mouth crop, so such faces are refused (the cache skips
+    # and counts them).
     if min(w, h) < MIN_SIDE_PX / 2 or max(w, h) > ORIGINAL_MAX_ASPECT * min(w, h):
         raise CropError(
             f"The nose-to-chin box of this face is degenerate ({x1 - x0:.1f} x {y1 - y0:.1f} px); "

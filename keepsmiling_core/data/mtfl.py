@@ -10,7 +10,8 @@ and the original project report, so 1 really means smiling.
 
 Quirks handled because the published files have them: CRLF endings, every line after the first starts
 with a space, the file ends with a lone-space line, and ``training.txt`` paths use backslashes
-(``lfw_5590\\Aaron_Eckhart_0001.jpg``, the original project's bug B3) while ``testing.txt`` uses slashes.
+(``lfw_5590\\Aaron_Eckhart_0001.jpg``, the original project's bug B3,
+docs/original-setups.md#b3) while ``testing.txt`` uses slashes.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 import torch
 
+from keepsmiling_core.compositing.mask import change_alpha, edit_window, mouth_mask, skin_weight
 from keepsmiling_core.data.crops import (
     CropConfig,
     MouthCrop,
@@ -45,7 +46,6 @@ from keepsmiling_core.editing.colour import (
     match_colour,
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection
-from keepsmiling_core.editing.mask import change_alpha, edit_window, mouth_mask, skin_weight
 from keepsmiling_core.errors import CheckpointError, CropError, EditError, KeepSmilingError
 
 T = TypeVar("T")
@@ -187,8 +187,8 @@ class Editor:
     def __init__(self, model, device: str | torch.device | None = None, options: EditOptions | None = None,
                  direction: LatentDirection | None = None) -> None:
         from keepsmiling_core.device import pick_device
+        from keepsmiling_core.models.checkpoint import load_model
         from keepsmiling_core.setups import editable_setups, find_setup
-        from keepsmiling_core.training.checkpoint import load_model
 
         given = None
         if isinstance(model, (str, Path)):

@@ -1,12 +1,12 @@
 """The smile direction in a SplitGAN's latent space, with a calibrated strength.
 
 SplitGAN's encoder is trained without labels; if smiling and non-smiling mouths land in different
-regions of its latent space, a translation moves one to the other. We fix what the seed got wrong:
-class means each divided by their own count (bug B12), statistics from the training crops with the
-networks in eval mode under no_grad, and besides the seed's difference of means a class-balanced
-logistic-regression normal (InterFaceGAN). The strength α is calibrated along the unit direction:
-α = 1 moves a latent by the distance between the two domains' mean projections, i.e. a typical
-non-smiling mouth to where smiling mouths typically are; α < 0 removes a smile.
+regions of its latent space, a translation moves one to the other. We fix what the seed got wrong
+(docs/original-setups.md#latent-direction): class means each divided by their own count (its bug B12),
+statistics from the training crops with the networks in eval mode under no_grad, and besides the seed's
+difference of means a class-balanced logistic-regression normal (InterFaceGAN). The strength α is
+calibrated along the unit direction: α = 1 moves a latent by the distance between the two domains' mean
+projections, i.e. a typical non-smiling mouth to where smiling mouths typically are; α < 0 removes a smile.
 
 Files written next to the checkpoint: ``latent.safetensors`` (unit direction, class means) and
 ``latent.json`` (method, norm, calibration, counts, probe accuracy, the model step it belongs to).
@@ -187,7 +187,7 @@ def load_direction(model_path: Path, expected_step: int | None = None,
         raise EditError(
             f"The SplitGAN model in {model_path} has no smile direction yet (latent.json). "
             f"Compute it with: keepsmiling latent --run {model_path} --data CACHE_DIR")
-    from keepsmiling_core.training.checkpoint import load_safetensors
+    from keepsmiling_core.models.checkpoint import load_safetensors
     from keepsmiling_core.validation import (
         LATENT_TODO,
         MAX_TENSOR_FILE_BYTES,
@@ -235,7 +235,7 @@ def compute_direction(run_dir: str | Path, cache_dir: str | Path, method: str = 
     """
     from keepsmiling_core.data.cache import load_crop_cache
     from keepsmiling_core.device import pick_device
-    from keepsmiling_core.training.checkpoint import load_model
+    from keepsmiling_core.models.checkpoint import load_model
 
     if method not in METHODS:
         raise KeepSmilingError(f"Unknown direction method {method!r}: choose one of {', '.join(METHODS)}.")

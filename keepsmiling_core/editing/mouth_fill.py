@@ -22,8 +22,8 @@ class MouthFiller:
     """A trained mouth-fill network, loaded once, painting gaps on CPU or GPU."""
 
     def __init__(self, folder: Path, device=None) -> None:
+        from keepsmiling_core.models.checkpoint import load_model
         from keepsmiling_core.models.mouth_fill import mouth_band
-        from keepsmiling_core.training.checkpoint import load_model
 
         try:
             model = load_model(folder, device, setup="mouthfill")

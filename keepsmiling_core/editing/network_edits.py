@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from keepsmiling_core.editing.tone import brightness
+from keepsmiling_core.compositing.tone import brightness
 from keepsmiling_core.errors import CheckpointError
 
 

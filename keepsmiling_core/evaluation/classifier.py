@@ -111,8 +111,8 @@ def train_classifier(config: ClassifierConfig, progress: Callable[[int, int, flo
     from keepsmiling_core.data.cache import load_crop_cache
     from keepsmiling_core.data.tensors import to_tensor
     from keepsmiling_core.device import pick_device
+    from keepsmiling_core.models.checkpoint import save_checkpoint
     from keepsmiling_core.models.classifier import SmileClassifier
-    from keepsmiling_core.training.checkpoint import save_checkpoint
 
     started = time.perf_counter()
     device = pick_device(config.device)
@@ -181,7 +181,7 @@ def train_classifier(config: ClassifierConfig, progress: Callable[[int, int, flo
 def load_classifier(path: str | Path, device: str | None = None) -> nn.Module:
     """The SmileClassifier network from a classifier checkpoint, in eval mode."""
     from keepsmiling_core.device import pick_device
-    from keepsmiling_core.training.checkpoint import load_model
+    from keepsmiling_core.models.checkpoint import load_model
 
     model = load_model(Path(path), device=pick_device(device))
     if model.setup != "classifier":

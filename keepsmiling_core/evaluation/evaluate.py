@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from keepsmiling_core.atomic import atomic_write_text, ensure_folder
-from keepsmiling_core.editing.mask import crop_space_masks, skin_weight
+from keepsmiling_core.compositing.mask import crop_space_masks, skin_weight
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.evaluation.metrics import kid, psnr, skin_delta_e, ssim
 

@@ -138,7 +138,7 @@ class FaceJudge:
 
         CheckpointError, saying how to get one, when it is missing or not a judge.
         """
-        from keepsmiling_core.training.checkpoint import load_model
+        from keepsmiling_core.models.checkpoint import load_model
 
         folder = Path(path) if path is not None else default_judge_path()
         if not folder.exists():

@@ -389,8 +389,8 @@ def train_face_judge(config: FaceJudgeConfig, progress: Progress | None = None,
     from keepsmiling_core.data.tensors import to_tensor
     from keepsmiling_core.device import pick_device
     from keepsmiling_core.evaluation.detections import default_cache_dir
+    from keepsmiling_core.models.checkpoint import save_checkpoint
     from keepsmiling_core.paths import user_cache_dir
-    from keepsmiling_core.training.checkpoint import save_checkpoint
 
     config.check()
     started = time.perf_counter()

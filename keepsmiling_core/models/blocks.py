@@ -1,8 +1,9 @@
 """Building blocks shared by the three setups.
 
 Normalisation is chosen so that ``eval()`` and ``train()`` behave the same at inference (the original's
-weakness W4): instance norm never tracks running statistics here, and the critics use no normalisation
-at all because the gradient penalty is per-sample and BatchNorm would couple the samples (W6).
+weakness W4, docs/original-setups.md#w4): instance norm never tracks running statistics here, and the
+critics use no normalisation at all because the gradient penalty is per-sample and BatchNorm would couple
+the samples (W6 there).
 """
 
 from __future__ import annotations

@@ -71,9 +71,10 @@ class StarGenerator(nn.Module):
 
 
 class OriginalComplexGenerator(nn.Module):
-    """The original ComplexGenerator (§5) with bugs fixed: stride-3 7x7 stem, 2 residual blocks at 5x5,
-    DCGAN BatchNorm decoder. Hard-wired to 64x64 like the original (W5). Instance norm without running
-    stats reproduces the original's train-mode behaviour in eval() too (W4)."""
+    """The original ComplexGenerator (docs/original-setups.md#complexgan) with bugs fixed: stride-3 7x7 stem,
+    2 residual blocks at 5x5, DCGAN BatchNorm decoder. Hard-wired to 64x64 like the original (its weakness
+    W5). Instance norm without running stats reproduces the original's train-mode behaviour in eval() too
+    (W4; both in docs/original-setups.md#bugs-models)."""
 
     def __init__(self, size: int = 64, conv_dim: int = 32, res_blocks: int = 2, ngf: int = 64) -> None:
         super().__init__()
@@ -97,7 +98,8 @@ def translate_with_alpha(generator: nn.Module, x: torch.Tensor, c: torch.Tensor,
 
 
 def original_encoder(in_channels: int, conv_dim: int = 32, res_blocks: int = 2) -> nn.Sequential:
-    """The original's encoder path (§6): 7x7 stride-3 conv, two 4x4 stride-2 convs, residual blocks; 64 -> 5x5."""
+    """The original's encoder path (docs/original-setups.md#splitgan): 7x7 stride-3 conv, two 4x4 stride-2
+    convs, residual blocks; 64 -> 5x5."""
     w = conv_dim
     layers: list[nn.Module] = [
         nn.Conv2d(in_channels, w, 7, 3, 3, bias=False), instance_norm(w), nn.ReLU(inplace=True),
@@ -109,7 +111,8 @@ def original_encoder(in_channels: int, conv_dim: int = 32, res_blocks: int = 2) 
 
 
 def original_decoder(in_channels: int = 128, ngf: int = 64) -> nn.Sequential:
-    """The original's DCGAN-style decoder (§6): 5x5 -> 8 -> 16 -> 32 -> 64, BatchNorm + ReLU, tanh."""
+    """The original's DCGAN-style decoder (docs/original-setups.md#splitgan): 5x5 -> 8 -> 16 -> 32 -> 64,
+    BatchNorm + ReLU, tanh."""
     return nn.Sequential(
         nn.ConvTranspose2d(in_channels, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
         nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),

@@ -1,6 +1,7 @@
 """Critics shared by the setups: the original DCGAN discriminator and our PatchGAN without normalisation.
 
-All of them return logits (the original's sigmoid outputs fed to a logits loss were bug B8/B9);
+All of them return logits (the original's sigmoid outputs fed to a logits loss were its bugs B8 and B9,
+docs/original-setups.md#b8);
 losses apply ``binary_cross_entropy_with_logits`` or use the raw scores as a Wasserstein critic.
 """
 
@@ -13,10 +14,12 @@ from .blocks import check_size, dcgan_init, down_steps
 
 
 class DCGANDiscriminator(nn.Module):
-    """The original's discriminator (DCGAN tutorial, §4): strided convs to 4x4, BN except the first layer.
+    """The original's discriminator (DCGAN tutorial, docs/original-setups.md#simplegan): strided convs to
+    4x4, BN except the first layer.
 
     ``smile_head=True`` adds the ComplexGAN class head on the same trunk; unlike the original the trunk
-    runs once per call (W6). Output: real/fake logits of shape (B,), plus smile logits (B,) with the head.
+    runs once per call (docs/original-setups.md#w6). Output: real/fake logits of shape (B,), plus smile
+    logits (B,) with the head.
     """
 
     def __init__(self, size: int = 64, ndf: int = 64, batchnorm: bool = True, smile_head: bool = False) -> None:

@@ -1,4 +1,5 @@
-"""SimpleGAN: the DCGAN generator of §4 (noise -> mouth crop), trained on smiling crops only."""
+"""SimpleGAN: the DCGAN generator of docs/original-setups.md#simplegan (noise -> mouth crop), trained on
+smiling crops only."""
 
 from __future__ import annotations
 

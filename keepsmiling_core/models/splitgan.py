@@ -15,7 +15,8 @@ from .complexgan import original_decoder, original_encoder
 
 
 class Encoder(nn.Module):
-    """Image (B, 3, S, S) -> latent (B, C, S/4, S/4). No normalisation: train() and eval() agree (W4)."""
+    """Image (B, 3, S, S) -> latent (B, C, S/4, S/4). No normalisation: train() and eval() agree
+    (docs/original-setups.md#w4)."""
 
     def __init__(self, size: int = 64, width: int = 32, latent_channels: int = 16, res_blocks: int = 1) -> None:
         super().__init__()
@@ -54,7 +55,8 @@ class Decoder(nn.Module):
 
 
 class OriginalEncoder(nn.Module):
-    """The original Encoder (§6): 64x64 -> 128x5x5 through a stride-3 stem; 64x64 only (W5)."""
+    """The original Encoder (docs/original-setups.md#splitgan): 64x64 -> 128x5x5 through a stride-3 stem;
+    64x64 only (its weakness W5)."""
 
     def __init__(self, size: int = 64, conv_dim: int = 32, res_blocks: int = 2) -> None:
         super().__init__()
@@ -69,7 +71,8 @@ class OriginalEncoder(nn.Module):
 
 
 class OriginalDecoder(nn.Module):
-    """The original Decoder (§6): DCGAN transposed convs with BatchNorm, 128x5x5 -> 3x64x64."""
+    """The original Decoder (docs/original-setups.md#splitgan): DCGAN transposed convs with BatchNorm,
+    128x5x5 -> 3x64x64."""
 
     def __init__(self, size: int = 64, conv_dim: int = 32, ngf: int = 64) -> None:
         super().__init__()

@@ -45,7 +45,8 @@ def training_presets() -> dict[str, TrainingPreset]:
     from ..training.recipes.simplegan import SimpleGANHyperparameters
 
     return {
-        # §4: Adam 2e-4 (0.5, 0.999), batch 16, BCE; only the bugs are fixed (filter, logits, float labels).
+        # docs/original-setups.md#simplegan: Adam 2e-4 (0.5, 0.999), batch 16, BCE; only the bugs are fixed
+        # (filter, logits, float labels).
         "original": TrainingPreset(SimpleGANHyperparameters(batch_size=16, schedule="linear", decay_start=1.0,
                                                             jitter=0.0)),
         # DCGAN as it works best on mouths, with a larger batch, mirrored crops, an LR decaying over the

@@ -102,11 +102,22 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
-        """A saved config.json, schema-checked (``validation.check_run_config``); TrainingError when damaged."""
+        """A saved config.json, schema-checked (``check_saved_config``); TrainingError when damaged."""
         from ..errors import KeepSmilingError
-        from ..validation import check_run_config, read_json_file
+        from ..validation import read_json_file
 
         try:
-            return cls.from_json(check_run_config(read_json_file(path, "fix or delete it"), Path(path)))
+            return cls.from_json(check_saved_config(read_json_file(path, "fix or delete it"), Path(path)))
         except KeepSmilingError as exc:
             raise TrainingError(f"Cannot read the run's settings: {exc}") from None
+
+
+def check_saved_config(data: Any, path: Path) -> dict:
+    """A run's config.json (or a checkpoint's stored config) checked by ``validation.check_run_config``
+    against the setups, presets and recipe hyper-parameters this version trains; ValidationError if not."""
+    from ..validation import check_run_config
+
+    def hyperparameters(setup: str, preset: str, hparams: dict) -> Any:
+        return find_setup(setup).hyperparameters(preset, hparams)
+
+    return check_run_config(data, path, setups=setup_names(), presets=PRESETS, hyperparameters=hyperparameters)

@@ -1,6 +1,6 @@
 """Package a trained run as a self-contained model folder (what ``resources/models/`` ships).
 
-The exported folder is an ordinary checkpoint in the one format (``training/checkpoint.py``), holding
+The exported folder is an ordinary checkpoint in the one format (``models/checkpoint.py``), holding
 weights only (no optimizer state), optionally as float16 to halve the size, plus the run's smile
 direction (``latent.*``) when it has one and a ``model.json`` card that says how it was made.
 """
@@ -16,7 +16,7 @@ import torch
 
 from ..atomic import atomic_write_text
 from ..errors import CheckpointError
-from .checkpoint import LoadedModel, list_checkpoints, load_model, save_checkpoint
+from ..models.checkpoint import LoadedModel, list_checkpoints, load_model, save_checkpoint
 
 LATENT_FILES = ("latent.safetensors", "latent.json")
 

@@ -1,7 +1,8 @@
 """GAN objectives on logits, written once so the three setups cannot drift apart.
 
 Discriminators always return logits: the non-saturating loss uses softplus (BCE-with-logits with
-float targets, bugs B8/B10), the Wasserstein critic uses the raw scores (bug B9 was a sigmoid critic).
+float targets: the original's bugs B8 and B10), the Wasserstein critic uses the raw scores (its bug B9 was a
+sigmoid critic); docs/original-setups.md#bugs-training describes them.
 """
 
 from __future__ import annotations

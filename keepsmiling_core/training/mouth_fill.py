@@ -82,14 +82,14 @@ def train_mouth_fill(samples: MouthSamples, out: Path, config: MouthFillConfig, 
                      progress: Callable[[int, dict], None] | None = None,
                      should_stop: Callable[[], bool] | None = None) -> Path:
     """Train (or resume) a run in ``out``; returns the newest checkpoint folder."""
-    from keepsmiling_core.models.registry import build_setup
-    from keepsmiling_core.training.checkpoint import (
+    from keepsmiling_core.models.checkpoint import (
         checkpoint_dir_for,
         list_checkpoints,
         load_training_state,
         prune_checkpoints,
         save_checkpoint,
     )
+    from keepsmiling_core.models.registry import build_setup
 
     samples = samples.select(samples.opening() >= config.min_opening)
     if len(samples) < config.min_samples:

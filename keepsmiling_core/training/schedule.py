@@ -1,7 +1,8 @@
 """Learning-rate schedules as a pure function of the step.
 
 Because the factor depends only on (step, total steps), resuming from a checkpoint restores the
-schedule exactly (the original's decay subtracted lr/70 a few times and reset on resume, bug B11).
+schedule exactly (the original's decay subtracted lr/70 a few times and reset on resume:
+docs/original-setups.md#b11).
 """
 
 from __future__ import annotations

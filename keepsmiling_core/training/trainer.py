@@ -5,8 +5,8 @@ TensorBoard), sample grids, checkpoints, exact resume, progress callbacks and ca
 setup's recipe (``training/recipes``) to do the step itself.
 
 Under torchrun (or ``keepsmiling train --nproc N``) every rank runs this same loop on its slice of each
-global batch (``training/distributed.py``); rank 0 alone writes the run folder. Loss tensors are read
-out only every ``log_every`` steps, so a GPU is not synchronised every step.
+global batch (``training/distributed.py``); rank 0 alone writes the run folder. Loss tensors stay on the
+device and are read out (a wait for the GPU) only at logging, checkpoint and stop steps (``_losses``).
 
 Run folder layout::
 
@@ -14,7 +14,7 @@ Run folder layout::
     RUN/metrics.jsonl          one JSON line per logged step
     RUN/tensorboard/           SummaryWriter event files
     RUN/samples/step_XXXXXXXX.png
-    RUN/checkpoints/step_XXXXXXXX/   (training/checkpoint.py)
+    RUN/checkpoints/step_XXXXXXXX/   (models/checkpoint.py)
     RUN/train.lock             held while a trainer works in the folder (training/lock.py)
 
 Every file is written through ``atomic`` (verified, then moved into place; metrics are appended and
@@ -40,10 +40,7 @@ from ..atomic import append_text, atomic_write_text, ensure_folder
 from ..data.cache import CropCache, load_crop_cache
 from ..device import device_name, is_out_of_memory, pick_device
 from ..errors import CheckpointError, KeepSmilingError, TrainingError
-from ..models.registry import architecture, build_setup, stored_architecture
-from . import distributed
-from .augment import augment
-from .checkpoint import (
+from ..models.checkpoint import (
     checkpoint_dir_for,
     init_weights_from,
     list_checkpoints,
@@ -52,7 +49,10 @@ from .checkpoint import (
     read_meta,
     save_checkpoint,
 )
-from .config import RESUMABLE_CHANGES, TrainConfig
+from ..models.registry import architecture, build_setup, stored_architecture
+from . import distributed
+from .augment import augment
+from .config import RESUMABLE_CHANGES, TrainConfig, check_saved_config
 from .lock import RunLock
 from .recipes import Recipe, build_recipe
 from .samples import write_grid
@@ -539,7 +539,7 @@ def _to_cpu(value):
 
 
 def _typical_mask(cache: CropCache, size: int, device: torch.device) -> torch.Tensor:
-    from keepsmiling_core.editing.mask import typical_mouth_mask
+    from keepsmiling_core.compositing.mask import typical_mouth_mask
 
     if cache.landmarks is None:
         raise TrainingError(f"judge_delivered needs mouth landmarks, and the crop cache {cache.path} has none; "
@@ -567,13 +567,13 @@ def saved_run_config(run_dir: Path, notes: list[str] | None = None) -> tuple[Tra
     hand edit gone wrong) from the config stored in the newest checkpoint, with a note saying so. None when
     neither exists (a run stopped before writing anything). A damaged config with no checkpoint to fall
     back on is an error naming the file."""
-    from ..validation import check_run_config, read_json_file
+    from ..validation import read_json_file
 
     path = run_dir / "config.json"
     problem: KeepSmilingError | None = None
     if path.exists():
         try:
-            data = check_run_config(read_json_file(path, "delete it to resume from the newest checkpoint"), path)
+            data = check_saved_config(read_json_file(path, "delete it to resume from the newest checkpoint"), path)
             return TrainConfig.from_json(data), dict(data.get("resolved") or {})
         except KeepSmilingError as exc:
             problem = exc
@@ -581,7 +581,7 @@ def saved_run_config(run_dir: Path, notes: list[str] | None = None) -> tuple[Tra
         try:
             meta = read_meta(run_dir)
             stored = Path(meta["_dir"]) / "checkpoint.json"
-            data = check_run_config(meta.get("config") or {}, stored)
+            data = check_saved_config(meta.get("config") or {}, stored)
         except KeepSmilingError as exc:
             if problem is not None:
                 raise TrainingError(f"Cannot resume {run_dir}: {problem} The newest checkpoint cannot stand in: "

@@ -85,8 +85,8 @@ def splitgan_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     except pytest.FixtureLookupError:
         pass
     from keepsmiling_core.editing.latent import compute_direction
+    from keepsmiling_core.models.checkpoint import checkpoint_dir_for, save_checkpoint
     from keepsmiling_core.models.registry import build_setup
-    from keepsmiling_core.training.checkpoint import checkpoint_dir_for, save_checkpoint
 
     cache = request.getfixturevalue("small_cache")
     run = tmp_path_factory.mktemp("gui_splitgan")

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...editing.tone import brightness
+from ...compositing.tone import brightness
 from ..distributed import SINGLE
 from ..losses import d_nonsaturating, r1_penalty, smile_loss
 

@@ -1,7 +1,8 @@
 """ComplexGAN recipe: StarGAN's WGAN-GP objective with domain classification and cycle reconstruction.
 
-Fixes against the original (§5, §10): logits heads with BCE-with-logits (B8), a linear critic (B9),
-no BatchNorm in the default critic (W6), a real LR schedule (B11), sample grids that show the flip (W8).
+Fixes against the original (docs/original-setups.md#complexgan; bug labels from its #bugs list): logits heads
+with BCE-with-logits (B8), a linear critic (B9), no BatchNorm in the default critic (W6), a real LR schedule
+(B11), sample grids that show the flip (W8).
 To converge on a CPU budget the default preset adds GANimation's attention mask (plus its sparsity
 term), two-timescale learning rates and always-flipped targets.
 """
@@ -106,7 +107,8 @@ class ComplexGANRecipe(Recipe):
         return losses
 
     def sample_grid(self, fixed_images, fixed_smiling, fixed_noise):
-        """Rows: inputs, translated to the *other* label (not their own, W8), attention masks if any."""
+        """Rows: inputs, translated to the *other* label (not their own: docs/original-setups.md#w8),
+        attention masks if any."""
         translated, mask = self.translate(fixed_images, 1.0 - fixed_smiling)
         rows = [fixed_images, translated]
         if mask is not None:

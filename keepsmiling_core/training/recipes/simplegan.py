@@ -1,4 +1,7 @@
-"""SimpleGAN recipe: DCGAN with the non-saturating loss on logits, smiling crops only (bug B1 fixed)."""
+"""SimpleGAN recipe: DCGAN with the non-saturating loss on logits, smiling crops only.
+
+The original trained on every mouth: its smile filter kept all rows (bug B1 in docs/original-setups.md#b1).
+"""
 
 from __future__ import annotations
 

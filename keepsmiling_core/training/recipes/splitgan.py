@@ -1,7 +1,8 @@
 """SplitGAN recipe: autoencoder generator with a direct L1 reconstruction term and a light adversarial term.
 
-The original (§6) only had the cycle term |x − De(E(De(E(x))))| (W7) and a sigmoid BCE discriminator with
-a WGAN gradient penalty (B9). The "original" preset keeps its weights (λ_cycle 9, λ_adv 1, n_critic 2)
+The original (docs/original-setups.md#splitgan) only had the cycle term |x − De(E(De(E(x))))| (its
+weakness W7) and a sigmoid BCE discriminator with a WGAN gradient penalty (its bug B9; both in
+docs/original-setups.md#bugs). The "original" preset keeps its weights (λ_cycle 9, λ_adv 1, n_critic 2)
 with a consistent objective (logits + zero-centred R1); "default" reconstructs directly (λ_rec 10),
 keeps the adversarial term light so edits stay sharp without hurting PSNR, and updates both nets every step.
 

@@ -37,7 +37,6 @@ from torch import nn
 from ..atomic import ensure_folder, write_bytes_verified, write_error
 from ..device import pick_device
 from ..errors import CheckpointError, ValidationError
-from ..models.registry import architecture, build_setup, stored_architecture
 from ..validation import (
     MAX_TENSOR_FILE_BYTES,
     check_checkpoint_meta,
@@ -45,6 +44,7 @@ from ..validation import (
     check_optim_tensors,
     read_json_file,
 )
+from .registry import PRESETS, architecture, build_setup, known_setups, stored_architecture
 
 FORMAT_NAME = "keepsmiling-checkpoint"
 FORMAT_VERSION = 1
@@ -277,7 +277,7 @@ def read_meta(path: str | Path) -> dict:
     if missing:
         raise CheckpointError(f"{meta_path} lacks required field(s) {', '.join(missing)}; the file is damaged.")
     try:
-        check_checkpoint_meta(meta, meta_path)
+        check_checkpoint_meta(meta, meta_path, setups=known_setups(), presets=PRESETS)
     except ValidationError as exc:
         raise CheckpointError(str(exc)) from None
     meta["_dir"] = str(folder)
