@@ -21,6 +21,7 @@ CORE = ROOT / "keepsmiling_core"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("keepsmiling_core",),      # the package's __init__ (version only)
     ("errors",),
+    ("setup_spec",),            # the setup registry; the setup modules are plugins it loads by name
     ("paths",),
     ("device",),
     ("atomic",),
@@ -31,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models",),                # networks, the registry, the one checkpoint format
     ("compositing",),           # how an edit lands in a crop: mouth masks, tone
     ("training", "editing"),    # peers: neither imports the other
+    ("setups",),                # one module per setup: its networks, recipe and edit backend
     ("evaluation",),
     ("cli",),
 )

@@ -188,7 +188,7 @@ class Editor:
                  direction: LatentDirection | None = None) -> None:
         from keepsmiling_core.device import pick_device
         from keepsmiling_core.models.checkpoint import load_model
-        from keepsmiling_core.setups import editable_setups, find_setup
+        from keepsmiling_core.setup_spec import editable_setups, find_setup
 
         given = None
         if isinstance(model, (str, Path)):

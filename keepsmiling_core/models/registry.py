@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from ..setups import PRESETS, get_setup, setup_names
+from ..setup_spec import PRESETS, get_setup, setup_names
 
 # Networks that measure rather than edit, built here so the one checkpoint format serves them:
 # "classifier" judges mouth crops (training losses, crop-level evaluation); "judge" judges the aligned

@@ -1,14 +1,14 @@
-"""The setups KeepSmiling trains and edits with, one module each, and their registry (``spec.py``).
+"""The setups KeepSmiling trains and edits with, one module each (the registry is ``setup_spec.py``).
 
 Adding a setup: write ``keepsmiling_core/setups/<name>.py`` defining ``SPEC = SetupSpec(...)`` and add
-its name to ``BUILTIN`` below. Code outside this package asks ``get_setup(name)``/``setup_names()``.
+its name to ``BUILTIN`` in ``keepsmiling_core/setup_spec.py`` (the registry, which loads these modules on
+its first lookup). Code outside this package asks ``get_setup(name)``/``setup_names()`` there.
 """
 
 from __future__ import annotations
 
-import importlib
-
-from .spec import (
+from keepsmiling_core.setup_spec import (
+    BUILTIN,
     PRESETS,
     SetupSpec,
     TrainingPreset,
@@ -20,11 +20,6 @@ from .spec import (
     setup_names,
     unregister,
 )
-
-BUILTIN = ("simplegan", "complexgan", "splitgan")   # the registry lines: module names, in the CLI's order
-
-for _name in BUILTIN:
-    register(importlib.import_module(f"{__name__}.{_name}").SPEC)
 
 __all__ = ["BUILTIN", "PRESETS", "SetupSpec", "TrainingPreset", "editable_setups", "find_setup", "get_setup",
            "listed_setups", "register", "setup_names", "unregister"]

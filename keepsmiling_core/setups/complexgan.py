@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import SetupSpec, TrainingPreset
+from ..setup_spec import SetupSpec, TrainingPreset
 
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "original": {"conv_dim": 32, "res_blocks": 2, "ngf": 64, "ndf": 64},

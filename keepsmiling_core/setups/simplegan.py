@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .spec import SetupSpec, TrainingPreset
+from ..setup_spec import SetupSpec, TrainingPreset
 
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "original": {"nz": 100, "ngf": 64, "ndf": 64},

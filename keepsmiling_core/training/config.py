@@ -11,7 +11,7 @@ from typing import Any
 
 from ..atomic import atomic_write_text
 from ..errors import TrainingError
-from ..setups import PRESETS, find_setup, setup_names
+from ..setup_spec import PRESETS, find_setup, setup_names
 
 # Fields a resumed run may change without breaking exact reproduction of the uninterrupted run.
 RESUMABLE_CHANGES = ("steps", "device", "resume", "checkpoint_every", "sample_every", "log_every",

@@ -17,7 +17,7 @@ from .base import Recipe
 
 def recipe_class(setup: str) -> type[Recipe]:
     """The training recipe of a registered setup (``keepsmiling_core/setups``)."""
-    from ...setups import find_setup
+    from ...setup_spec import find_setup
 
     spec = find_setup(setup)
     if spec is None:
@@ -27,7 +27,7 @@ def recipe_class(setup: str) -> type[Recipe]:
 
 def build_recipe(setup: str, preset: str, nets: dict[str, nn.Module], device: torch.device,
                  overrides: dict[str, Any] | None = None) -> Recipe:
-    from ...setups import get_setup
+    from ...setup_spec import get_setup
 
     spec = get_setup(setup)
     return spec.recipe_class()(nets, spec.hyperparameters(preset, overrides or {}), device)

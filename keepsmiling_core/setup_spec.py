@@ -3,22 +3,28 @@
 A ``SetupSpec`` is the one home of a setup: its name and words for the user, its networks per preset
 (and the knobs older checkpoints lack), its training recipe and tuned training presets, and how its
 models edit a face at strength α. The CLI's choices, the training dialog, the model picker, the
-trainer and the editor all ask the registry, so adding a setup is one module plus one registry line
-(``keepsmiling_core/setups/__init__.py``) - no if-chain elsewhere names it.
+trainer and the editor all ask the registry, so adding a setup is one module in
+``keepsmiling_core/setups/`` plus one line in ``BUILTIN`` below - no if-chain elsewhere names it.
 
-Torch, the networks and the recipes are imported only when a spec's factories are called, so reading
-the registry (names, labels) stays cheap and ``keepsmiling_core.models`` may use it.
+The registry sits low in the core's layers (it imports nothing of KeepSmiling), so models, training and
+editing can all look setups up. The setup modules themselves sit above training and editing - a spec
+names its networks, recipe and edit backend - and are loaded as plugins by name on the first lookup
+(``importlib``, as entry points are), which keeps the import graph one-way. Torch, the networks and the
+recipes load only when a spec's factories are called, so reading names and labels stays cheap.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 PRESETS = ("default", "original")   # preset names a checkpoint or run may store
+# The registry lines: modules of keepsmiling_core/setups defining ``SPEC``, in the CLI's order.
+BUILTIN = ("simplegan", "complexgan", "splitgan")
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,17 @@ class SetupSpec:
 
 _REGISTRY: dict[str, SetupSpec] = {}
 _PRESET_CACHE: dict[int, Mapping[str, TrainingPreset]] = {}
+_BUILTIN_LOADED = False
+
+
+def _load_builtin() -> None:
+    """Register the built-in setups once, before the first lookup or registration (plugins by name)."""
+    global _BUILTIN_LOADED
+    if _BUILTIN_LOADED:
+        return
+    _BUILTIN_LOADED = True
+    for name in BUILTIN:
+        register(importlib.import_module(f"keepsmiling_core.setups.{name}").SPEC)
 
 
 def _cached_presets(spec: SetupSpec) -> Mapping[str, TrainingPreset]:
@@ -130,6 +147,7 @@ def _cached_presets(spec: SetupSpec) -> Mapping[str, TrainingPreset]:
 
 def register(spec: SetupSpec) -> SetupSpec:
     """Add a setup (ValueError when the name is taken or a preset name is unknown); returns it."""
+    _load_builtin()
     if spec.name in _REGISTRY:
         raise ValueError(f"a setup named {spec.name!r} is already registered")
     unknown = set(spec.architectures) - set(PRESETS)
@@ -141,6 +159,7 @@ def register(spec: SetupSpec) -> SetupSpec:
 
 def unregister(name: str) -> None:
     """Remove a setup (tests that register their own); unknown names are ignored."""
+    _load_builtin()
     spec = _REGISTRY.pop(name, None)
     if spec is not None:
         _PRESET_CACHE.pop(id(spec), None)
@@ -148,6 +167,7 @@ def unregister(name: str) -> None:
 
 def get_setup(name: str) -> SetupSpec:
     """The registered setup of that name; ValueError naming the choices otherwise."""
+    _load_builtin()
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
@@ -155,16 +175,19 @@ def get_setup(name: str) -> SetupSpec:
 
 
 def find_setup(name: str) -> SetupSpec | None:
+    _load_builtin()
     return _REGISTRY.get(name) if isinstance(name, str) else None
 
 
 def setup_names() -> tuple[str, ...]:
     """Every registered setup, in registration order (the CLI's choices)."""
+    _load_builtin()
     return tuple(_REGISTRY)
 
 
 def listed_setups() -> tuple[SetupSpec, ...]:
     """Every setup in the order the app lists them (``listing_order``, then registration)."""
+    _load_builtin()
     return tuple(sorted(_REGISTRY.values(), key=lambda spec: spec.listing_order))
 
 
