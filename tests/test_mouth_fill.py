@@ -156,3 +156,17 @@ def test_sample_cache_is_reused(tiny_genki, tmp_path):
     assert len(cached) == 1
     again = cached_samples("t", items, CropConfig(size=64), tmp_path)
     assert np.array_equal(first.crops, again.crops) and np.array_equal(first.inner, again.inner)
+
+
+def test_teeth_on_a_grey_photo_are_grey(grace_hopper):
+    """The fill never brings a colour the photo lacks: on a greyscale portrait the teeth are grey too
+    (before the chroma clip, a grey portrait got green-edged teeth)."""
+    photo, face = grace_hopper
+    grey = np.repeat(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    editor = open_editor(shipped_models_dir() / "warp-teeth")
+    prepared = editor.prepare(grey, face)
+    painted = editor.render(prepared, 1.5)
+    drawn = np.any(painted != editor.render(dataclasses.replace(prepared, gap=None), 1.5), axis=2)
+    assert drawn.sum() > 100
+    spread = painted[drawn].astype(int).max(axis=1) - painted[drawn].astype(int).min(axis=1)
+    assert np.percentile(spread, 99) <= 3

@@ -56,7 +56,7 @@ class MouthFiller:
             h = torch.from_numpy(np.ascontiguousarray(crop_hole[self.band]))[None, None].to(self.device)
             painted = self.net(x, h)[0].permute(1, 2, 0).float().cpu().numpy()
         colour = np.zeros((size, size, 3), np.float32)
-        colour[self.band] = (painted + 1) * 127.5
+        colour[self.band] = _photo_chroma((painted + 1) * 127.5, crop.image[self.band], crop_hole[self.band])
         return colour, crop.matrix
 
     @staticmethod
@@ -74,3 +74,17 @@ class MouthFiller:
         out = warped.copy()
         out[y0:y1, x0:x1] = np.clip(np.rint(mask * drawn + (1 - mask) * warped[y0:y1, x0:x1]), 0, 255)
         return out
+
+
+def _photo_chroma(painted: np.ndarray, context: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The painted teeth with their chroma clipped to the range the mouth's own pixels have.
+
+    The network learned colour from MTFL's photos; a grey or strongly tinted photo must not get teeth
+    of a colour it has nowhere else (a greyscale portrait got green-edged teeth). Brightness stays the
+    network's: that is the teeth."""
+    ycc = cv2.cvtColor(np.clip(painted, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)
+    around = cv2.cvtColor(context.astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)[hole < 0.05]
+    if len(around) >= 8:
+        low, high = np.percentile(around[:, 1:], [5, 95], axis=0)
+        ycc[..., 1:] = np.clip(ycc[..., 1:], low, high)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB) * 255.0
