@@ -34,8 +34,9 @@ def setup_label(setup: str) -> str:
 def shipped_order() -> tuple[str, ...]:
     """Shipped model folders in the order the picker lists them; the first that can edit is the app's
     default. One folder per registered setup, named after it, in the setups' listing order.
-    (resources/models/warp-teeth is not offered: on whole photos it scored below the plain warp on every
-    measure; it stays for `keepsmiling smile --model` and the evaluation.)"""
+    (resources/models/warp-teeth, the warp with teeth painted by the mouth fill, is not offered: on whole
+    photos it measures level with the plain warp, and on its contact sheet small mouths get thin white
+    slivers instead of teeth; it stays for `keepsmiling smile --model` and the evaluation.)"""
     return (DEFAULT_EDIT_MODEL, *(spec.name for spec in listed_setups()))
 
 
@@ -100,7 +101,7 @@ def _describe(folder: Path, shipped: bool) -> ModelEntry | None:
 
     if is_shape_model(folder):   # the landmark warp: no network, nothing to validate until it loads
         teeth = (folder / "texture.json").is_file()
-        what = f"{WARP_LABEL} + SplitGAN teeth" if teeth else WARP_LABEL
+        what = f"{WARP_LABEL} + painted teeth" if teeth else WARP_LABEL
         return ModelEntry(path=folder, setup=WARP, shipped=shipped,
                           label=f"{what} ({'shipped' if shipped else folder.name})")
     if not _holds_checkpoint(folder):

@@ -29,8 +29,10 @@ COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-1500}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 JUDGE_STEPS=${JUDGE_STEPS:-1500}
+FILL_GREY_STEPS=${FILL_GREY_STEPS:-1000}   # the mouth fill's first steps, at the old critic weight 0.03
+FILL_STEPS=${FILL_STEPS:-5000}
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
-STAGES=${STAGES:-"caches warp splitgan classifier complexgan simplegan original judge evaluate export"}
+STAGES=${STAGES:-"caches warp fill splitgan classifier complexgan simplegan original judge evaluate export"}
 OUT=${OUT:-resources/models}
 
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -70,6 +72,10 @@ fi
 if has warp; then   # the landmark warp's smile shape: no training, 68 points of 1,500 + 1,500 MTFL faces
   "$KS" fit-shape --dataset "mtfl:$MTFL" --per-class 1500 --seed 0 --out "$OUT/warp"
   cp "$OUT/warp/smile_shape.json" "$OUT/warp-teeth/smile_shape.json"
+fi
+if has fill; then   # the mouth fill that paints teeth into warp-teeth's parted lips (resumes its run)
+  "$KS" train-fill --mtfl "$MTFL" --genki "$GENKI" --out "$WORK/runs/mouthfill" --steps "$FILL_GREY_STEPS" --adv-weight 0.03
+  "$KS" train-fill --mtfl "$MTFL" --genki "$GENKI" --out "$WORK/runs/mouthfill" --steps "$FILL_STEPS"
 fi
 if has classifier; then
   [ -f "$WORK/runs/classifier/checkpoint.json" ] || \
@@ -113,6 +119,7 @@ if has export; then
     "$KS" export --run "$WORK/runs/$name" --out "$OUT/$name"
   done
   "$KS" export --run "$WORK/runs/complexgan" --out "$OUT/complexgan" --average 3
+  "$KS" export --run "$WORK/runs/mouthfill" --out "$OUT/mouthfill"
   # The judge run is already an fp16 model folder: copy its files (the README in OUT/judge stays).
   if [ -f "$WORK/runs/judge/checkpoint.json" ]; then
     mkdir -p "$OUT/judge"; cp "$WORK/runs/judge/"{checkpoint.json,model.safetensors,judge.json} "$OUT/judge/"
