@@ -8,7 +8,8 @@ tests must not write into them (copy the folder first if a test needs to change 
 * ``tiny_splitgan_run``  -> run folder of a SplitGAN trained for 100 steps, with latent.safetensors +
   latent.json (logistic-regression smile direction) beside its checkpoints, ready for ``Editor``; its
   metrics.jsonl has a line every 5 steps (test_trainer checks that the reconstruction error falls).
-* ``tiny_complexgan_run`` -> run folder of a ComplexGAN trained for 80 steps.
+* ``tiny_complexgan_run`` -> run folder of a ComplexGAN trained for 30 steps (its users need a real, loadable
+  ComplexGAN that edits, not a good one).
 * ``tiny_classifier``    -> checkpoint folder of a SmileClassifier trained for 120 steps
   (held-out accuracy in its checkpoint.json ``extra.val_accuracy``).
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 SPLITGAN_STEPS = 100
-COMPLEXGAN_STEPS = 80
+COMPLEXGAN_STEPS = 30
 CLASSIFIER_STEPS = 120
 
 
