@@ -35,8 +35,8 @@ def shipped_order() -> tuple[str, ...]:
     """Shipped model folders in the order the picker lists them; the first that can edit is the app's
     default. One folder per registered setup, named after it, in the setups' listing order.
     (resources/models/warp-teeth, the warp with teeth painted by the mouth fill, is not offered: on whole
-    photos it measures level with the plain warp, and on its contact sheet small mouths get thin white
-    slivers instead of teeth; it stays for `keepsmiling smile --model` and the evaluation.)"""
+    photos it measures level with the plain warp, not better; it stays for `keepsmiling smile --model` and
+    the evaluation.)"""
     return (DEFAULT_EDIT_MODEL, *(spec.name for spec in listed_setups()))
 
 

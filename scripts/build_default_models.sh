@@ -31,6 +31,7 @@ CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 JUDGE_STEPS=${JUDGE_STEPS:-1500}
 FILL_GREY_STEPS=${FILL_GREY_STEPS:-1000}   # the mouth fill's first steps, at the old critic weight 0.03
 FILL_STEPS=${FILL_STEPS:-5000}
+FILL_THIN_STEPS=${FILL_THIN_STEPS:-7000}   # ... and at last with barely parted lips too (thin gaps stay dark)
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
 STAGES=${STAGES:-"caches warp fill splitgan classifier complexgan simplegan original judge evaluate export"}
 OUT=${OUT:-resources/models}
@@ -76,6 +77,7 @@ fi
 if has fill; then   # the mouth fill that paints teeth into warp-teeth's parted lips (resumes its run)
   "$KS" train-fill --mtfl "$MTFL" --genki "$GENKI" --out "$WORK/runs/mouthfill" --steps "$FILL_GREY_STEPS" --adv-weight 0.03
   "$KS" train-fill --mtfl "$MTFL" --genki "$GENKI" --out "$WORK/runs/mouthfill" --steps "$FILL_STEPS"
+  "$KS" train-fill --mtfl "$MTFL" --genki "$GENKI" --out "$WORK/runs/mouthfill" --steps "$FILL_THIN_STEPS" --min-opening 0.02
 fi
 if has classifier; then
   [ -f "$WORK/runs/classifier/checkpoint.json" ] || \

@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="total training steps (default: the config's)")
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--adv-weight", type=float, default=None, help="weight of the critic's loss (default 0.5)")
+    parser.add_argument("--min-opening", type=float, default=None, metavar="GAP",
+                        help="train on mouths whose lips are apart by at least GAP x the mouth's width (default 0.08)")
     parser.add_argument("--min-samples", type=int, default=None, metavar="N",
                         help="refuse to train on fewer open mouths than N (default: the config's 50)")
     parser.add_argument("--seed", type=int, default=0)
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise KeepSmilingError("Give --mtfl and/or --genki: the mouth fill learns from real open mouths.")
     overrides = {k: v for k, v in (("steps", args.steps), ("batch", args.batch),
                                                   ("min_samples", args.min_samples),
-                                                  ("adv_weight", args.adv_weight)) if v is not None}
+                                                  ("adv_weight", args.adv_weight),
+                                                  ("min_opening", args.min_opening)) if v is not None}
     config = MouthFillConfig(seed=args.seed, **overrides)
     cache = Path(args.cache) if args.cache else user_cache_dir() / "mouth-fill"
     crop = CropConfig(size=config.size)
