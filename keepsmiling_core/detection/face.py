@@ -21,6 +21,16 @@ MOUTH = slice(48, 68)  # 12 outer-lip points, then 8 inner-lip points
 OUTER_LIP_POINTS = 12
 
 
+def lip_opening(mouth: np.ndarray) -> np.ndarray:
+    """How far the lips are apart: the mean distance of the facing inner-lip points (61-63 against
+    67-65) over the mouth's width (48 to 54). ``mouth``: (..., 20, 2) points 48..67, as ``Face.mouth``;
+    one value per mouth. Used to pick toothy smiles and the open mouths the mouth fill learns from."""
+    mouth = np.asarray(mouth, np.float64)
+    gap = np.linalg.norm(mouth[..., [13, 14, 15], :] - mouth[..., [19, 18, 17], :], axis=-1).mean(axis=-1)
+    width = np.linalg.norm(mouth[..., 6, :] - mouth[..., 0, :], axis=-1)
+    return gap / np.maximum(width, 1e-6)
+
+
 @dataclass(frozen=True, eq=False)
 class Face:
     """One detected face in photo pixel coordinates (EXIF orientation already applied).

@@ -94,10 +94,11 @@ class SmileShape:
 
 
 def lip_opening(points: np.ndarray) -> float:
-    """How far the lips are apart: mean distance of the facing inner-lip points / the mouth's width."""
-    points = np.asarray(points, np.float64)
-    gap = np.linalg.norm(points[[61, 62, 63]] - points[[67, 66, 65]], axis=1).mean()
-    return float(gap / max(float(np.linalg.norm(points[54] - points[48])), 1e-6))
+    """How far the lips of a 68-point face are apart (``detection.face.lip_opening``)."""
+    from keepsmiling_core.detection.face import MOUTH
+    from keepsmiling_core.detection.face import lip_opening as mouth_opening
+
+    return float(mouth_opening(np.asarray(points)[MOUTH]))
 
 
 def fit_smile_shape(samples: Iterable[tuple[np.ndarray, bool]], source: str) -> SmileShape:

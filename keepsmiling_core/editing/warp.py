@@ -15,6 +15,7 @@ the border of the face's region, so every pixel outside that region is byte-iden
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -188,6 +189,7 @@ class WarpEditor:
         nodes = np.stack(np.meshgrid(nodes_x, nodes_y), axis=-1).reshape(-1, 2)
         node_window = self._window(nodes, region, inner)[:, None]
 
+        @functools.cache   # the closed-lip field serves the render and the gap: solve it once
         def coarse_field(closed: bool) -> tuple[np.ndarray, np.ndarray]:
             options = replace(self.options, closed_lips=closed)
             sources, moves = control_points(points, self.shape, options)

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from keepsmiling_core.data.crops import CropConfig
 from keepsmiling_core.errors import TrainingError
 from keepsmiling_core.models.mouth_fill import HOLE_GROWTH_PX, grow_hole, mouth_band
+from keepsmiling_core.training.losses import r1_penalty
 from keepsmiling_core.training.mouth_fill_data import MouthSamples
 
 SETUP = "mouthfill"
@@ -122,8 +123,7 @@ def train_mouth_fill(samples: MouthSamples, out: Path, config: MouthFillConfig, 
         real_score = critic(real_in, hole)
         loss_d = F.relu(1 - real_score).mean() + F.relu(1 + critic(composite.detach(), hole)).mean()
         if real_in.requires_grad:
-            (grad,) = torch.autograd.grad(real_score.sum(), real_in, create_graph=True)
-            loss_d = loss_d + config.r1_gamma * config.r1_every / 2 * grad.pow(2).flatten(1).sum(1).mean()
+            loss_d = loss_d + config.r1_gamma * config.r1_every / 2 * r1_penalty(real_score, real_in)
         optim["critic"].zero_grad(set_to_none=True)
         loss_d.backward()
         optim["critic"].step()

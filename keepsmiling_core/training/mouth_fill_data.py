@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from keepsmiling_core.data.crops import CROP_MATH_VERSION, CropConfig, crop_mouth
+from keepsmiling_core.detection.face import MOUTH, OUTER_LIP_POINTS, lip_opening
 from keepsmiling_core.errors import DatasetError, KeepSmilingError
 
-INNER_LIPS = slice(60, 68)          # dlib's inner lip line: left corner, upper 61-63, right corner, lower 65-67
-OUTER_LIPS = slice(48, 60)
 SAMPLES_VERSION = 1
 
 
@@ -41,11 +40,8 @@ class MouthSamples:
         return len(self.crops)
 
     def opening(self) -> np.ndarray:
-        """How far the lips are apart: the mean upper-to-lower inner-lip distance / the mouth's width."""
-        upper, lower = self.inner[:, 1:4], self.inner[:, [7, 6, 5]]
-        gap = np.linalg.norm(upper - lower, axis=2).mean(axis=1)
-        width = np.linalg.norm(self.outer[:, 6] - self.outer[:, 0], axis=1)
-        return gap / np.maximum(width, 1e-6)
+        """How far each mouth's lips are apart (``detection.face.lip_opening``)."""
+        return lip_opening(np.concatenate([self.outer, self.inner], axis=1))
 
     def select(self, keep: np.ndarray) -> MouthSamples:
         return MouthSamples(self.crops[keep], self.inner[keep], self.outer[keep], self.smiling[keep])
@@ -87,10 +83,10 @@ def extract_samples(items: Iterable[tuple[Path, np.ndarray | None, bool]], confi
             crop = crop_mouth(photo.rgb, face.landmarks, config)
         except KeepSmilingError:
             continue
-        points = crop.to_crop(face.points)
+        mouth = crop.to_crop(face.points[MOUTH])
         crops.append(crop.image)
-        inner.append(points[INNER_LIPS])
-        outer.append(points[OUTER_LIPS])
+        outer.append(mouth[:OUTER_LIP_POINTS])
+        inner.append(mouth[OUTER_LIP_POINTS:])
         smiling.append(bool(smile))
     if not crops:
         raise DatasetError("No usable face was found in the mouth-fill training photos.")
