@@ -45,6 +45,7 @@ from keepsmiling_core.editing.colour import (
     colour_reference,
     match_colour,
 )
+from keepsmiling_core.editing.compose import render_edits  # the one compositing loop
 from keepsmiling_core.editing.latent import ALPHA_RANGE, LatentDirection
 from keepsmiling_core.errors import CheckpointError, CropError, EditError, KeepSmilingError
 
@@ -323,11 +324,7 @@ class Editor:
     def apply_all(self, photo: np.ndarray, prepared_faces_and_alphas: Iterable[tuple[PreparedFace, float]]
                   ) -> np.ndarray:
         """A copy of the photo with every prepared face rendered at its α (faces may overlap)."""
-        out = photo.copy()
-        for prepared, alpha in prepared_faces_and_alphas:
-            x0, y0, x1, y1 = prepared.region
-            out[y0:y1, x0:x1] = self.render(prepared, alpha, base=out[y0:y1, x0:x1])
-        return out
+        return render_edits(self, photo, prepared_faces_and_alphas)
 
     # ---------------------------------------------------------------- crops only (evaluation)
     def reconstruct(self, crops: np.ndarray, smiling: bool = False, batch_size: int = 128) -> np.ndarray:

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from keepsmiling_core.editing.checks import check_face
+from keepsmiling_core.editing.compose import render_edits  # the one compositing loop
 from keepsmiling_core.editing.smile_shape import EyeFrame, SmileShape, load_smile_shape
 from keepsmiling_core.errors import EditError
 
@@ -353,11 +354,7 @@ class WarpEditor:
                           mask=prepared.window)
 
     def apply_all(self, photo: np.ndarray, prepared_faces_and_alphas) -> np.ndarray:
-        out = photo.copy()
-        for prepared, alpha in prepared_faces_and_alphas:
-            x0, y0, x1, y1 = prepared.region
-            out[y0:y1, x0:x1] = self.render(prepared, alpha, base=out[y0:y1, x0:x1])
-        return out
+        return render_edits(self, photo, prepared_faces_and_alphas)
 
 
 def _polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
