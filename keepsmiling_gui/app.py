@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from keepsmiling_core.paths import resources_dir
 
+from .gui_thread_gc import collect_garbage_on_gui_thread
 from .main_window import MainWindow, first_sample_photo
 from .settings import configure_application_names
 
@@ -29,6 +30,7 @@ def start(argv: list[str]) -> MainWindow:
     args = parse_args(argv)
     configure_application_names()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_on_gui_thread(app)
     icon = resources_dir() / "icons" / "keepsmiling.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from keepsmiling_core.paths import samples_dir
 
+from .gui_thread_gc import collect_garbage_on_gui_thread
 from .main_window import MainWindow
 from .settings import configure_application_names, use_settings_folder
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     settings_dir = tempfile.TemporaryDirectory(prefix="keepsmiling-shot-")
     use_settings_folder(Path(settings_dir.name))
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_on_gui_thread(app)
     window = MainWindow()
     window.resize(1360, 860)
     window.show()

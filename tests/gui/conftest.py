@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from keepsmiling_gui.gui_thread_gc import collect_garbage_on_gui_thread
 from keepsmiling_gui.settings import configure_application_names, use_settings_folder
 
 GROUP_IMAGES = ("lfw_5590/Aaron_Eckhart_0001.jpg", "lfw_5590/Abdullah_Gul_0001.jpg")
@@ -32,6 +33,12 @@ class MessageRecorder:
             return self.answer if kind == "question" else QMessageBox.StandardButton.Ok
 
         return box
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_collected_on_the_gui_thread(qapp):
+    """As in the app: a worker thread never runs the collector (it could destroy a GUI-thread Qt object)."""
+    return collect_garbage_on_gui_thread(qapp)
 
 
 @pytest.fixture(autouse=True)
