@@ -10,6 +10,8 @@ tests must not write into them (copy the folder first if a test needs to change 
   metrics.jsonl has a line every 5 steps (test_trainer checks that the reconstruction error falls).
 * ``tiny_complexgan_run`` -> run folder of a ComplexGAN trained for 30 steps (its users need a real, loadable
   ComplexGAN that edits, not a good one).
+* ``tiny_shape_runs``  -> {"splitgan": run, "complexgan": run}: both setups with ``shape_output`` (networks that
+  emit field, paint mask and colour), 40 steps each, the SplitGAN with its smile direction.
 * ``tiny_classifier``    -> checkpoint folder of a SmileClassifier trained for 120 steps
   (held-out accuracy in its checkpoint.json ``extra.val_accuracy``).
 """
@@ -25,7 +27,8 @@ COMPLEXGAN_STEPS = 30
 CLASSIFIER_STEPS = 120
 
 
-def train_tiny_run(setup: str, cache: Path, out: Path, steps: int, log_every: int | None = None) -> Path:
+def train_tiny_run(setup: str, cache: Path, out: Path, steps: int, log_every: int | None = None,
+                   arch: dict | None = None, hparams: dict | None = None) -> Path:
     """Train ``setup`` for ``steps`` steps on ``cache`` into ``out`` (one checkpoint, no TensorBoard).
 
     ``log_every`` changes only what metrics.jsonl records, never the weights (default: the last step)."""
@@ -34,7 +37,7 @@ def train_tiny_run(setup: str, cache: Path, out: Path, steps: int, log_every: in
 
     config = TrainConfig(setup=setup, data=str(cache), out=str(out), steps=steps, batch_size=16, device="cpu",
                          checkpoint_every=steps, sample_every=steps, log_every=log_every or steps, keep_checkpoints=1,
-                         tensorboard=False, seed=0)
+                         tensorboard=False, seed=0, arch=arch or {}, hparams=hparams or {})
     return Path(Trainer(config).run())
 
 
@@ -52,6 +55,17 @@ def tiny_splitgan_run(small_cache: Path, tmp_path_factory: pytest.TempPathFactor
 def tiny_complexgan_run(small_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_tiny_run("complexgan", small_cache, tmp_path_factory.mktemp("tiny_complexgan") / "run",
                           COMPLEXGAN_STEPS)
+
+
+@pytest.fixture(scope="session")
+def tiny_shape_runs(small_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from keepsmiling_core.editing.latent import compute_direction
+
+    runs = {setup: train_tiny_run(setup, small_cache, tmp_path_factory.mktemp(f"tiny_shape_{setup}") / "run", 40,
+                                  arch={"shape_output": True}, hparams={"cls_shape_view": True})
+            for setup in ("splitgan", "complexgan")}
+    compute_direction(runs["splitgan"], small_cache, "logreg", device="cpu")
+    return runs
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,6 @@ def open_editor(model: str | Path | None = None, device=None, options=None):
         from keepsmiling_core.editing.warp import WarpEditor
 
         return WarpEditor(path)
-    from keepsmiling_core.editing.editor import Editor
+    from keepsmiling_core.editing.editor import network_editor
 
-    return Editor(path, device=device, options=options)
+    return network_editor(path, device=device, options=options)

@@ -183,15 +183,18 @@ def model_crop_config(model) -> CropConfig:
 
 
 class Editor:
-    """Smile edits with one trained network model (SplitGAN, ComplexGAN: any setup with an edit backend)."""
+    """Smile edits with one trained network model (SplitGAN, ComplexGAN: any setup with an edit backend).
+
+    ``network_editor`` picks this or ``ShapeEditor`` (networks that move the photo's pixels) for a folder."""
 
     def __init__(self, model, device: str | torch.device | None = None, options: EditOptions | None = None,
-                 direction: LatentDirection | None = None) -> None:
+                 direction: LatentDirection | None = None, given: Path | None = None) -> None:
+        """``model``: a folder, or a ``LoadedModel`` with ``given`` the folder the user named (where
+        its smile direction may live)."""
         from keepsmiling_core.device import pick_device
         from keepsmiling_core.models.checkpoint import load_model
         from keepsmiling_core.setup_spec import editable_setups, find_setup
 
-        given = None
         if isinstance(model, (str, Path)):
             given = Path(model)
             device = device if isinstance(device, torch.device) else pick_device(device)
@@ -380,6 +383,20 @@ class Editor:
         if not self.options.colour_match:
             return decoded
         return match_colour(decoded, original, skin, mouth_weight=self._mouth_weight)
+
+
+def network_editor(model: str | Path, device=None, options: EditOptions | None = None) -> Editor:
+    """The editor a network model folder needs: ``ShapeEditor`` when its networks emit shape × texture
+    edits, else ``Editor``. The model is loaded once."""
+    from keepsmiling_core.device import pick_device
+    from keepsmiling_core.editing.shape_editor import ShapeEditor
+    from keepsmiling_core.models.checkpoint import load_model
+    from keepsmiling_core.models.shape_texture import is_shape_net
+
+    given = Path(model)
+    loaded = load_model(given, device=device if isinstance(device, torch.device) else pick_device(device))
+    shape = any(is_shape_net(net) for net in loaded.nets.values())
+    return (ShapeEditor if shape else Editor)(loaded, options=options, given=given)
 
 
 def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace, alpha: np.ndarray) -> np.ndarray:

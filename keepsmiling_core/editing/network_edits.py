@@ -21,6 +21,7 @@ import torch
 
 from keepsmiling_core.compositing.tone import brightness
 from keepsmiling_core.errors import CheckpointError
+from keepsmiling_core.models.shape_texture import ShapeTexture, deliver
 
 
 class NetworkEdit(ABC):
@@ -106,6 +107,51 @@ class TranslationEdit(NetworkEdit):
 
     def reconstruct(self, state, smiling):
         return state["smile" if smiling else "non_smile"]
+
+
+class ShapeEdit:
+    """For networks that emit ``ShapeTexture``: one edit towards a smile (α > 0) and one away from it
+    (α < 0) per face, each scaled by |α| (``deliver``). ``encode`` leaves them in ``state["up"]`` and
+    ``state["down"]``; ``ShapeEditor`` up-samples them onto the photo, ``decode`` applies them to crops."""
+
+    edits_shape = True
+    keeps_input = True
+
+    def decode(self, state, alpha):
+        edit = state["up"] if alpha >= 0 else state["down"]
+        return deliver(state["x"], edit, abs(alpha)).clamp(-1, 1)
+
+
+class LatentShapeEdit(ShapeEdit, LatentShiftEdit):
+    """SplitGAN with a shape decoder: the edits at z ± direction, each less the reconstruction's own
+    move (so a decoder that moves a little even at z leaves the photo still at α = 0 and adds nothing)."""
+
+    def encode(self, x):
+        De = self.model.nets["decoder"]
+        latent = self.model.nets["encoder"](x)
+        step = self.direction.calibration * self._unit
+        zero = De(latent)
+        return {"latent": latent, "x": x, "up": _less_move(De(latent + step), zero),
+                "down": _less_move(De(latent - step), zero)}
+
+    def reconstruct(self, state, smiling):
+        return deliver(state["x"], self.model.nets["decoder"](state["latent"]))
+
+
+class TranslationShapeEdit(ShapeEdit, TranslationEdit):
+    """ComplexGAN with a shape generator: its edits for the smiling and the non-smiling label."""
+
+    def encode(self, x):
+        gen = self.model.nets["generator"]
+        ones = torch.ones(len(x), device=self.device, dtype=self.dtype)
+        return {"x": x, "up": gen.edit(x, ones), "down": gen.edit(x, ones * 0)}
+
+    def reconstruct(self, state, smiling):
+        return deliver(state["x"], state["up" if smiling else "down"])
+
+
+def _less_move(edit: ShapeTexture, zero: ShapeTexture) -> ShapeTexture:
+    return ShapeTexture(field=edit.field - zero.field, mask=(edit.mask - zero.mask).clamp(min=0), colour=edit.colour)
 
 
 def _binomial_blur(images: torch.Tensor) -> torch.Tensor:

@@ -149,7 +149,7 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
     options: the ``EditOptions`` to edit with (default: the app's defaults).
     """
     from keepsmiling_core.data.cache import load_crop_cache
-    from keepsmiling_core.editing.editor import Editor
+    from keepsmiling_core.editing.editor import network_editor
     from keepsmiling_core.evaluation.classifier import accuracy, classifier_features, load_classifier
     from keepsmiling_core.evaluation.figure import write_figure
 
@@ -174,7 +174,7 @@ def evaluate(model_paths: Sequence[str | Path], classifier_path: str | Path, dat
     reference, _ = kid(real_smile, real_non)
     scores = []
     for path in model_paths:
-        editor = Editor(path, device=device, options=options)
+        editor = network_editor(path, device=device, options=options)
         if editor.model.size != cache.size:
             raise KeepSmilingError(f"The model {path} works on {editor.model.size} px crops but {data} holds "
                                    f"{cache.size} px crops; build a test cache with --size {editor.model.size}.")

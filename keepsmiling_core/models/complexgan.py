@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .blocks import ResidualBlock, check_size, dcgan_init, instance_norm
+from .shape_texture import ShapeTexture, ShapeTextureHead, deliver
 
 
 def _label_plane(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -68,6 +69,44 @@ class StarGenerator(nn.Module):
     def translate(self, x: torch.Tensor, c: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
         """The editor's strength hook: x + α·(G(x, c) − x); α = 0 is the input, 1 the full edit."""
         return translate_with_alpha(self, x, c, alpha)
+
+
+class ShapeStarGenerator(nn.Module):
+    """``StarGenerator``'s stem, down-sampling and residual blocks, ending in a ``ShapeTextureHead``: for the
+    target label it returns how to move the input's pixels and what to paint where the lips part.
+    ``forward`` returns the delivered crop, so the recipe's losses (cycle, critic) see what the photo gets."""
+
+    edits_shape = True
+
+    def __init__(self, size: int = 64, conv_dim: int = 32, res_blocks: int = 3) -> None:
+        super().__init__()
+        check_size(size)
+        w = conv_dim
+        self.stem = nn.Sequential(nn.Conv2d(4, w, 7, 1, 3, bias=False), instance_norm(w))
+        self.stem_label = nn.Linear(1, w)
+        self.down = nn.Sequential(
+            nn.ReLU(inplace=True),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), instance_norm(2 * w), nn.ReLU(inplace=True),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False), instance_norm(4 * w),
+        )
+        self.bottleneck_label = nn.Linear(1, 4 * w)
+        self.blocks = nn.Sequential(*[ResidualBlock(4 * w) for _ in range(res_blocks)], nn.ReLU(inplace=True))
+        self.head = ShapeTextureHead(size, 4 * w, 2 * w)
+        nn.init.zeros_(self.stem_label.weight)
+        nn.init.zeros_(self.bottleneck_label.weight)
+
+    def edit(self, x: torch.Tensor, c: torch.Tensor) -> ShapeTexture:
+        c = c.to(x.dtype).view(-1, 1)
+        h = self.stem(torch.cat([x, _label_plane(x, c)], dim=1)) + self.stem_label(c)[:, :, None, None]
+        h = self.down(h) + self.bottleneck_label(c)[:, :, None, None]
+        return self.head(self.blocks(h))
+
+    def forward_with_edit(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, ShapeTexture]:
+        edit = self.edit(x, c)
+        return deliver(x, edit), edit
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_edit(x, c)[0]
 
 
 class OriginalComplexGenerator(nn.Module):

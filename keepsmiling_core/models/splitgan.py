@@ -12,6 +12,7 @@ from torch import nn
 
 from .blocks import ResidualBlock, check_size, dcgan_init
 from .complexgan import original_decoder, original_encoder
+from .shape_texture import ShapeTexture, ShapeTextureHead
 
 
 class Encoder(nn.Module):
@@ -52,6 +53,27 @@ class Decoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
+
+
+class ShapeDecoder(nn.Module):
+    """Latent (B, C, S/4, S/4) -> ``ShapeTexture`` (field, paint mask, colour): what the latent asks of
+    the input crop, not a new picture. ``deliver(x, De(z))`` is the reconstruction, ``deliver(x, De(z + d))``
+    the edit (``models/shape_texture``)."""
+
+    edits_shape = True
+
+    def __init__(self, size: int = 64, width: int = 32, latent_channels: int = 16, res_blocks: int = 1) -> None:
+        super().__init__()
+        check_size(size)
+        w = width
+        self.trunk = nn.Sequential(
+            nn.Conv2d(latent_channels, 4 * w, 3, 1, 1), nn.LeakyReLU(0.2, inplace=True),
+            *[ResidualBlock(4 * w, norm=False) for _ in range(res_blocks)],
+        )
+        self.head = ShapeTextureHead(size, 4 * w, w)
+
+    def forward(self, z: torch.Tensor) -> ShapeTexture:
+        return self.head(self.trunk(z))
 
 
 class OriginalEncoder(nn.Module):

@@ -8,13 +8,14 @@ from ..setup_spec import SetupSpec, TrainingPreset
 
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "original": {"conv_dim": 32, "res_blocks": 2, "ngf": 64, "ndf": 64},
-    "default": {"conv_dim": 16, "res_blocks": 2, "ndf": 32},
+    # shape_output: the generator emits (field, paint mask, colour) for the input crop (models/shape_texture)
+    "default": {"conv_dim": 16, "res_blocks": 2, "ndf": 32, "shape_output": False},
 }
 
 
 def build_networks(preset: str, size: int, arch: dict[str, Any]) -> dict[str, Any]:
     """generator + discriminator (the default generator also returns its attention mask)."""
-    from ..models.complexgan import OriginalComplexGenerator, StarGenerator
+    from ..models.complexgan import OriginalComplexGenerator, ShapeStarGenerator, StarGenerator
     from ..models.discriminators import DCGANDiscriminator, PatchDiscriminator
 
     if preset == "original":
@@ -23,7 +24,8 @@ def build_networks(preset: str, size: int, arch: dict[str, Any]) -> dict[str, An
             "discriminator": DCGANDiscriminator(size, ndf=arch["ndf"], batchnorm=True, smile_head=True),
         }
     return {
-        "generator": StarGenerator(size, arch["conv_dim"], arch["res_blocks"]),
+        "generator": (ShapeStarGenerator if arch["shape_output"] else StarGenerator)(
+            size, arch["conv_dim"], arch["res_blocks"]),
         "discriminator": PatchDiscriminator(size, ndf=arch["ndf"], smile_head=True, slope=0.01),
     }
 
@@ -56,9 +58,11 @@ def training_presets() -> dict[str, TrainingPreset]:
 
 def edit_backend(model, options, *, direction=None, given=None):
     """α >= 0 interpolates x + α·(G(x, smiling) − x); α < 0 uses G(x, not smiling)."""
-    from ..editing.network_edits import TranslationEdit
+    from ..editing.network_edits import TranslationEdit, TranslationShapeEdit
+    from ..models.shape_texture import is_shape_net
 
-    return TranslationEdit(model, options)
+    edit = TranslationShapeEdit if is_shape_net(model.nets["generator"]) else TranslationEdit
+    return edit(model, options)
 
 
 SPEC = SetupSpec(
@@ -66,6 +70,7 @@ SPEC = SetupSpec(
     display_name="ComplexGAN",
     description="translates a non-smiling mouth to a smiling one.",
     architectures=ARCHITECTURES,
+    legacy_knobs={"default": {"shape_output": False}},
     build_networks=build_networks,
     recipe=recipe,
     training_presets=training_presets,

@@ -9,14 +9,16 @@ from ..setup_spec import SetupSpec, TrainingPreset
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "original": {"conv_dim": 32, "res_blocks": 2, "ngf": 64, "ndf": 64},
     # The critic's smile head teaches the decoder what z ± (μ_smile − μ_non) must look like.
-    "default": {"width": 32, "latent_channels": 16, "res_blocks": 1, "ndf": 32, "smile_head": True},
+    # shape_output: the decoder emits (field, paint mask, colour) for the input crop (models/shape_texture)
+    "default": {"width": 32, "latent_channels": 16, "res_blocks": 1, "ndf": 32, "smile_head": True,
+                "shape_output": False},
 }
 
 
 def build_networks(preset: str, size: int, arch: dict[str, Any]) -> dict[str, Any]:
     """encoder + decoder + discriminator."""
     from ..models.discriminators import DCGANDiscriminator, PatchDiscriminator
-    from ..models.splitgan import Decoder, Encoder, OriginalDecoder, OriginalEncoder
+    from ..models.splitgan import Decoder, Encoder, OriginalDecoder, OriginalEncoder, ShapeDecoder
 
     if preset == "original":
         return {
@@ -26,7 +28,8 @@ def build_networks(preset: str, size: int, arch: dict[str, Any]) -> dict[str, An
         }
     return {
         "encoder": Encoder(size, arch["width"], arch["latent_channels"], arch["res_blocks"]),
-        "decoder": Decoder(size, arch["width"], arch["latent_channels"], arch["res_blocks"]),
+        "decoder": (ShapeDecoder if arch["shape_output"] else Decoder)(
+            size, arch["width"], arch["latent_channels"], arch["res_blocks"]),
         "discriminator": PatchDiscriminator(size, ndf=arch["ndf"], smile_head=arch["smile_head"]),
     }
 
@@ -58,9 +61,11 @@ def training_presets() -> dict[str, TrainingPreset]:
 
 def edit_backend(model, options, *, direction=None, given=None):
     """Decode z + α·direction (the calibrated latent smile direction stored beside the checkpoint)."""
-    from ..editing.network_edits import LatentShiftEdit
+    from ..editing.network_edits import LatentShapeEdit, LatentShiftEdit
+    from ..models.shape_texture import is_shape_net
 
-    return LatentShiftEdit(model, options, direction=direction, given=given)
+    edit = LatentShapeEdit if is_shape_net(model.nets["decoder"]) else LatentShiftEdit
+    return edit(model, options, direction=direction, given=given)
 
 
 SPEC = SetupSpec(
@@ -68,7 +73,7 @@ SPEC = SetupSpec(
     display_name="SplitGAN",
     description="encoder/decoder with a smile direction — best for editing photos.",
     architectures=ARCHITECTURES,
-    legacy_knobs={"default": {"smile_head": False}},
+    legacy_knobs={"default": {"smile_head": False, "shape_output": False}},
     build_networks=build_networks,
     recipe=recipe,
     training_presets=training_presets,

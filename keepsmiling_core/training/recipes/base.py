@@ -33,6 +33,17 @@ class CommonHyperparameters:
     jitter: float = 0.05
 
 
+@dataclasses.dataclass
+class ShapeEditWeights:
+    """Loss weights of a generator that emits shape × texture edits (``models/shape_texture``); only read
+    when the run's ``arch`` has ``shape_output: true``."""
+
+    lambda_fold: float = 1.0     # no fold: the backward map's area ratio stays above 0.4
+    lambda_move: float = 2.0     # mean squared move in crop-side units: no move it does not need
+    lambda_paint: float = 0.5    # mean paint mask: paint only what the parted lips reveal
+    cls_shape_view: bool = False  # the smile head judges ``shape_view``: brightness alone cannot flip it
+
+
 class Recipe(ABC):
     """Owns a setup's networks and optimizers and knows how to do one training step.
 
@@ -178,6 +189,23 @@ def pooled_view(factor: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
 
     def view(x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(F.avg_pool2d(x, factor), scale_factor=factor, mode="bilinear", align_corners=False)
+
+    return view
+
+
+def shape_view(blur: int = 2) -> Callable[[torch.Tensor], torch.Tensor]:
+    """What a smile head sees when it must judge shape, not brightness: each crop's grey level with its
+    own mean and contrast removed (a brighter or paler mouth looks the same), pooled by ``blur``. Lifted
+    corners, a curved lip line and the dark-light pattern of teeth in a gap still show; a uniformly
+    lighter blob of lips does not. Three equal channels, so any critic takes it."""
+    pooled = pooled_view(blur)
+
+    def view(x: torch.Tensor) -> torch.Tensor:
+        grey = x.mean(dim=1, keepdim=True)
+        mean = grey.mean(dim=(2, 3), keepdim=True)
+        spread = grey.std(dim=(2, 3), keepdim=True).clamp(min=0.05)
+        normalised = ((grey - mean) / spread * 0.4).clamp(-1, 1).expand(-1, 3, -1, -1)
+        return normalised if pooled is None else pooled(normalised)
 
     return view
 

@@ -13,12 +13,22 @@ import dataclasses
 
 import torch
 
+from ...models.shape_texture import field_penalties, is_shape_net
 from ..losses import d_wasserstein, g_wasserstein, gradient_penalty, smile_loss
-from .base import CommonHyperparameters, Recipe, critic_outputs, pooled_view, set_requires_grad, zero_step
+from .base import (
+    CommonHyperparameters,
+    Recipe,
+    ShapeEditWeights,
+    critic_outputs,
+    pooled_view,
+    set_requires_grad,
+    shape_view,
+    zero_step,
+)
 
 
 @dataclasses.dataclass
-class ComplexGANHyperparameters(CommonHyperparameters):
+class ComplexGANHyperparameters(ShapeEditWeights, CommonHyperparameters):
     lambda_cls: float = 1.0
     lambda_cls_g: float | None = None  # the generator's classification weight (None: lambda_cls)
     lambda_rec: float = 10.0
@@ -49,8 +59,11 @@ class ComplexGANRecipe(Recipe):
             return smiling[torch.randperm(smiling.shape[0], device=smiling.device)]
         return 1.0 - smiling
 
-    def translate(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def translate(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, object]:
+        """(translated crop, attention mask or ``ShapeTexture`` edit or None)."""
         G = self.nets["generator"]
+        if is_shape_net(G):
+            return G.forward_with_edit(x, c)
         if hasattr(G, "forward_with_mask"):
             return G.forward_with_mask(x, c)
         return G(x, c), None
@@ -64,7 +77,7 @@ class ComplexGANRecipe(Recipe):
         set_requires_grad(D, True)
         with torch.no_grad(), self.autocast():
             fake = G(images, c_trg)
-        view = pooled_view(hp.cls_blur)
+        view = shape_view(hp.cls_blur) if hp.cls_shape_view else pooled_view(hp.cls_blur)
         with self.autocast():
             src_real, cls_real = critic_outputs(D, images, view)
             src_fake, _ = D(fake)
@@ -84,7 +97,8 @@ class ComplexGANRecipe(Recipe):
             set_requires_grad(D, False)
             with self.autocast():
                 fake, mask = self.translate(images, c_trg)
-                judged = self.delivered(images, fake - images) if hp.judge_delivered else None
+                shape = is_shape_net(G)
+                judged = self.delivered(images, fake - images) if hp.judge_delivered and not shape else None
                 src, cls_logits = critic_outputs(D, fake, view, judged)
                 rec, rec_mask = self.translate(fake, c_org)
                 g_adv = g_wasserstein(src.float())
@@ -92,7 +106,12 @@ class ComplexGANRecipe(Recipe):
                 g_rec = (images - rec.float()).abs().mean()
                 lambda_cls_g = hp.lambda_cls if hp.lambda_cls_g is None else hp.lambda_cls_g
                 loss_g = g_adv + lambda_cls_g * g_cls + hp.lambda_rec * g_rec
-                if mask is not None:
+                if shape:
+                    for edit in (mask, rec_mask):
+                        for name, value in field_penalties(edit).items():
+                            loss_g = loss_g + getattr(hp, f"lambda_{name}") * value
+                            losses[name] = losses.get(name, 0) + value.detach() / 2
+                elif mask is not None:
                     masks = torch.cat([mask, rec_mask]).float()
                     mask_mean = masks.mean()
                     mask_tv = (masks[..., 1:, :] - masks[..., :-1, :]).abs().mean() + \
@@ -111,6 +130,8 @@ class ComplexGANRecipe(Recipe):
         attention masks if any."""
         translated, mask = self.translate(fixed_images, 1.0 - fixed_smiling)
         rows = [fixed_images, translated]
-        if mask is not None:
+        if is_shape_net(self.nets["generator"]):
+            rows.append(mask.mask.expand(-1, 3, -1, -1) * 2 - 1)
+        elif mask is not None:
             rows.append(mask.expand(-1, 3, -1, -1) * 2 - 1)
         return torch.cat(rows), fixed_images.shape[0]

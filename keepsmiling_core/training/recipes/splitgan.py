@@ -22,12 +22,22 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
+from ...models.shape_texture import deliver, field_penalties, is_shape_net
 from ..losses import g_nonsaturating
-from .base import CommonHyperparameters, Recipe, critic_outputs, pooled_view, set_requires_grad, zero_step
+from .base import (
+    CommonHyperparameters,
+    Recipe,
+    ShapeEditWeights,
+    critic_outputs,
+    pooled_view,
+    set_requires_grad,
+    shape_view,
+    zero_step,
+)
 
 
 @dataclasses.dataclass
-class SplitGANHyperparameters(CommonHyperparameters):
+class SplitGANHyperparameters(ShapeEditWeights, CommonHyperparameters):
     lambda_rec: float = 10.0     # direct |x − De(E(x))|
     lambda_cycle: float = 0.0    # the original's |x − De(E(De(E(x))))|
     lambda_adv: float = 0.1
@@ -62,13 +72,19 @@ class SplitGANRecipe(Recipe):
         hp = self.hp
         update_g = step % hp.n_critic == hp.n_critic - 1
         editing = hp.lambda_edit > 0 or hp.lambda_edit_adv > 0
+        shape = is_shape_net(De)
         with torch.set_grad_enabled(update_g), self.autocast():
             latent = E(images)
             recon = De(latent)
             edited = De(latent + self.edit_shift(latent, smiling)) if editing else None
+            # A shape decoder says how to move and paint the input; what is judged is the input so edited.
+            edits = [e for e in (recon, edited) if e is not None] if shape else []
+            if shape:
+                recon = deliver(images, recon)
+                edited = None if edited is None else deliver(images, edited)
 
         fakes = recon if edited is None else torch.cat([recon, edited])
-        cls_view = pooled_view(hp.cls_blur)
+        cls_view = shape_view(hp.cls_blur) if hp.cls_shape_view else pooled_view(hp.cls_blur)
         losses, _ = self.nonsaturating_critic_step(D, images, fakes, step, smiling, hp.lambda_cls,
                                                       hp.cls_r1_gamma, cls_view)
         rec_l1 = (recon.detach().float() - images).abs().mean()
@@ -86,9 +102,13 @@ class SplitGANRecipe(Recipe):
                     cycle = (De(E(recon)).float() - images).abs().mean()
                     loss_g = loss_g + hp.lambda_cycle * cycle
                     losses["cycle_l1"] = cycle.detach()
+                for edit in edits:
+                    for name, value in field_penalties(edit).items():
+                        loss_g = loss_g + getattr(hp, f"lambda_{name}") * value
+                        losses[name] = losses.get(name, 0) + value.detach() / len(edits)
                 if edited is not None:
-                    # The editor pastes x + (De(z + shift) - De(z)), toned and masked.
-                    judged = self.delivered(images, edited - recon) if hp.judge_delivered else None
+                    # The editor pastes x + (De(z + shift) - De(z)), toned and masked (a shape edit: as delivered).
+                    judged = self.delivered(images, edited - recon) if hp.judge_delivered and not shape else None
                     src, cls = critic_outputs(D, edited, cls_view, judged)
                     edit_adv = g_nonsaturating(src.float())
                     # softplus(m − signed logit) is the BCE for m = 0; a margin keeps pulling after the
@@ -123,9 +143,14 @@ class SplitGANRecipe(Recipe):
     def sample_grid(self, fixed_images, fixed_smiling, fixed_noise):
         """Rows: inputs, their reconstructions De(E(x)) and, when the edit is trained, their edits to the
         other label with the fixed batch's mean difference."""
+        De = self.nets["decoder"]
         latent = self.nets["encoder"](fixed_images)
-        rows = [fixed_images, self.nets["decoder"](latent)]
+
+        def decoded(z: torch.Tensor) -> torch.Tensor:
+            return deliver(fixed_images, De(z)) if is_shape_net(De) else De(z)
+
+        rows = [fixed_images, decoded(latent)]
         if self.hp.lambda_edit > 0 or self.hp.lambda_edit_adv > 0:
-            rows.append(self.nets["decoder"](latent + self.edit_shift(latent, fixed_smiling)))
+            rows.append(decoded(latent + self.edit_shift(latent, fixed_smiling)))
         return torch.cat(rows), fixed_images.shape[0]
 

@@ -1,0 +1,176 @@
+"""Network smile edits as the photo receives them: the network's field moves the photo's own pixels.
+
+A network with a shape decoder (``models/shape_texture``) says, for the aligned 64² mouth crop, where
+each pixel takes its colour from and what to paint where the lips part. This editor runs it once per
+face (an edit towards a smile and one away from it), carries the field to the face's size in the photo
+and resamples the *photo* (``cv2.remap``, bicubic) at full resolution: skin, pores and hair keep the
+photo's own sharpness and colour, and only the painted gap comes from the 64² crop. A slider move is a
+scale of the field and a blend: no network runs.
+
+α = 0 returns the photo exactly; outside the crop's footprint nothing moves (the field is zero there by
+construction), so those pixels are byte-identical. As in the landmark warp, α is capped where the
+field would squeeze or stretch any area beyond ``MIN_JACOBIAN``, so the slider saturates, never folds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import torch
+
+from keepsmiling_core.data.crops import MouthCrop, crop_mouth, warp_to_photo
+from keepsmiling_core.editing.checks import check_face
+from keepsmiling_core.editing.editor import Editor, EditResult, _mask_region, _on_cpu_render_thread
+from keepsmiling_core.editing.latent import ALPHA_RANGE
+from keepsmiling_core.editing.warp import MIN_JACOBIAN, map_jacobian
+from keepsmiling_core.errors import CropError, EditError
+from keepsmiling_core.models.shape_texture import ShapeTexture, support
+
+
+@dataclass
+class Direction:
+    """One sign of the edit on the photo region: the backward offsets at |α| = 1 and the paint."""
+
+    offsets: np.ndarray   # (H, W, 2) float32 photo pixels: output p samples the photo at p + |α|·offsets
+    paint: np.ndarray     # (H, W) float32 paint opacity at |α| >= 1
+    colour: np.ndarray    # (H, W, 3) float32 painted colour
+
+
+@dataclass
+class PreparedShape:
+    """One face, ready for any α."""
+
+    face: object
+    face_index: int
+    crop: MouthCrop
+    region: tuple[int, int, int, int]
+    region_matrix: np.ndarray           # photo-region pixels -> crop
+    base: np.ndarray                    # the photo's pixels in ``region`` before the edit
+    up: Direction
+    down: Direction
+    alpha_limits: tuple[float, float] = ALPHA_RANGE
+    state: dict = field(default_factory=dict, repr=False)
+    grid: np.ndarray = field(repr=False, default=None)   # (H, W, 2) float32 pixel coordinates of the region
+
+
+class ShapeEditor(Editor):
+    """``Editor`` for networks whose decoder emits shape × texture; same surface as every editor."""
+
+    def __init__(self, model, device=None, options=None, direction=None, given=None) -> None:
+        super().__init__(model, device=device, options=options, direction=direction, given=given)
+        if not getattr(self.backend, "edits_shape", False):
+            raise EditError(f"The model in {self.model.path} edits images, not shapes; open it with Editor.")
+
+    def prepare(self, photo: np.ndarray, face, face_index: int = 0) -> PreparedShape:
+        check_face(face, photo.shape, self.options.min_mouth_px)
+        try:
+            crop = crop_mouth(photo, np.asarray(face.landmarks, np.float32), self.crop_config)
+        except CropError as exc:
+            raise EditError(f"This face cannot be edited: {exc}") from exc
+        size = self.crop_config.size
+        reach = support(size).numpy()[0, 0] > 0
+        region = _mask_region(reach.astype(np.float32), crop.matrix, photo.shape)
+        x0, y0, x1, y1 = region
+        region_matrix = crop.matrix.copy()
+        region_matrix[:, 2] += region_matrix[:, :2] @ np.array([x0, y0], np.float64)
+        state = _on_cpu_render_thread(self.device, lambda: self._encode(crop.image[None]))
+        ys, xs = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
+        grid = np.dstack([xs, ys])
+        prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
+                                 region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
+                                 up=self._on_photo(state["up"], region_matrix, grid),
+                                 down=self._on_photo(state["down"], region_matrix, grid),
+                                 state=state, grid=grid)
+        prepared.alpha_limits = self._fold_free_limits(prepared)
+        return prepared
+
+    @staticmethod
+    def _on_photo(edit: ShapeTexture, region_matrix: np.ndarray, grid: np.ndarray) -> Direction:
+        """The crop-space edit carried onto the region's pixels: p + A⁻¹·f(A·p + t) is where p looks."""
+        crop_field = edit.field[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        linear = region_matrix[:, :2]
+        at = grid @ linear.T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
+        moved = cv2.remap(crop_field, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        offsets = (moved @ np.linalg.inv(linear).T.astype(np.float32)).astype(np.float32)
+        shape = grid.shape[:2]
+        paint = warp_to_photo(edit.mask[0, 0].float().cpu().numpy().astype(np.float32), region_matrix, shape)
+        colour = (edit.colour[0].float().permute(1, 2, 0).cpu().numpy() + 1) * 127.5
+        colour = warp_to_photo(np.clip(colour, 0, 255).astype(np.float32), region_matrix, shape)
+        return Direction(offsets=np.ascontiguousarray(offsets), paint=np.clip(paint, 0, 1), colour=colour)
+
+    def inverse_map(self, prepared: PreparedShape, alpha: float) -> np.ndarray:
+        """(H, W, 2) float32 region coordinates each output pixel samples at strength α."""
+        direction = prepared.up if alpha >= 0 else prepared.down
+        return cv2.scaleAdd(direction.offsets, abs(float(alpha)), prepared.grid)
+
+    def _fold_free_limits(self, prepared: PreparedShape) -> tuple[float, float]:
+        """The strengths in ``ALPHA_RANGE`` at which no area is squeezed or stretched past ``MIN_JACOBIAN``."""
+        def fine(alpha: float) -> bool:
+            det = map_jacobian(self.inverse_map(prepared, alpha))
+            return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN)
+
+        limits = []
+        for end in ALPHA_RANGE:
+            good, bad = 0.0, float(end)
+            if fine(bad):
+                limits.append(bad)
+                continue
+            for _ in range(5):
+                middle = (good + bad) / 2
+                good, bad = (middle, bad) if fine(middle) else (good, middle)
+            limits.append(good)
+        return limits[0], limits[1]
+
+    def render(self, prepared: PreparedShape, alpha: float, base: np.ndarray | None = None) -> np.ndarray:
+        base = prepared.base if base is None else base
+        alpha = float(np.clip(alpha, *prepared.alpha_limits))
+        if alpha == 0.0:
+            return base.copy()
+        # Where the offsets are zero the map is the pixel grid itself, and bicubic resampling at whole
+        # pixels returns the pixel exactly: those pixels stay byte-identical.
+        out = cv2.remap(base, self.inverse_map(prepared, alpha), None, cv2.INTER_CUBIC,
+                        borderMode=cv2.BORDER_REFLECT)
+        direction = prepared.up if alpha > 0 else prepared.down
+        opacity = min(abs(alpha), 1.0) * direction.paint
+        if opacity.max() <= 0:
+            return out
+        ys, xs = np.nonzero(opacity > 0)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        m = opacity[y0:y1, x0:x1, None]
+        blended = m * direction.colour[y0:y1, x0:x1] + (1 - m) * out[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        return out
+
+    def render_with_alpha(self, prepared: PreparedShape, alpha: float, base: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        return self.render(prepared, alpha, base), self.region_mask(prepared)
+
+    def region_mask(self, prepared: PreparedShape) -> np.ndarray:
+        """Where in the region an edit of either sign may change pixels (float32, 0 = untouched)."""
+        moved = (np.abs(prepared.up.offsets).sum(axis=2) + np.abs(prepared.down.offsets).sum(axis=2)) > 0
+        return np.maximum(moved.astype(np.float32), np.maximum(prepared.up.paint, prepared.down.paint))
+
+    def smile(self, photo: np.ndarray, face, alpha: float, face_index: int = 0) -> EditResult:
+        prepared = self.prepare(photo, face, face_index)
+        image = photo.copy()
+        x0, y0, x1, y1 = prepared.region
+        image[y0:y1, x0:x1] = self.render(prepared, alpha)
+        return EditResult(image=image, face_index=face_index, alpha=float(alpha), region=prepared.region,
+                          mask=self.region_mask(prepared))
+
+    def edit_crops(self, crops: np.ndarray, alpha: float, masks=None, blend: bool = True, windows=None,
+                   batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """Crop-level edits (``keepsmiling evaluate``): the crops moved and painted as ``deliver`` does;
+        no colour matching or mask blend, since the field already keeps the crop's own pixels."""
+        from keepsmiling_core.data.tensors import to_image
+
+        out = []
+        for start in range(0, len(crops), batch_size):
+            state = self._encode(crops[start:start + batch_size])
+            with torch.no_grad():
+                out.append(to_image(self.decode(state, alpha).float().cpu()))
+        edited = np.concatenate(out)
+        return edited, edited

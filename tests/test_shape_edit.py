@@ -1,0 +1,137 @@
+"""Network edits as shape × texture: the photo's own pixels move; paint lands only where the lips part.
+
+The guarantees are structural (they must hold for any weights), so besides the briefly trained runs
+the tests also give the heads large random weights: a badly trained model must still leave α = 0 as
+the photo, never fold, never touch pixels outside its support, and never paint outside the lips' band.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from keepsmiling_core.editing.backends import open_editor
+from keepsmiling_core.editing.shape_editor import ShapeEditor
+from keepsmiling_core.editing.warp import MIN_JACOBIAN, map_jacobian
+from keepsmiling_core.models.shape_texture import (
+    ShapeTexture,
+    ShapeTextureHead,
+    deliver,
+    paint_band,
+    revealed,
+    warp,
+)
+
+SETUPS = ("splitgan", "complexgan")
+
+
+def _wild(editor: ShapeEditor, seed: int = 0) -> ShapeEditor:
+    """The editor's head with large random field weights and paint switched on (and, for SplitGAN, a
+    long latent step)."""
+    head = next(m for net in editor.model.nets.values() for m in net.modules() if isinstance(m, ShapeTextureHead))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        last = head.field[-1]
+        last.weight.copy_(torch.randn(last.weight.shape, generator=generator) * 0.3)
+        last.bias.zero_()
+        head.texture[-1].bias[0] = 4.0
+    if hasattr(editor.backend, "_unit"):   # SplitGAN: a briefly trained direction barely moves the latent
+        editor.backend._unit = editor.backend._unit * 30.0
+    return editor
+
+
+@pytest.fixture(scope="module", params=SETUPS)
+def wild_editor(request, tiny_shape_runs):
+    editor = open_editor(tiny_shape_runs[request.param])
+    assert isinstance(editor, ShapeEditor)
+    return _wild(editor)
+
+
+def test_a_zero_field_and_alpha_zero_return_the_crop_exactly():
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    zero = ShapeTexture(field=torch.zeros(2, 2, 32, 32), mask=torch.ones(2, 1, 32, 32), colour=-torch.ones(2, 3, 32, 32))
+    assert torch.allclose(warp(x, zero.field), x, atol=1e-6)
+    assert torch.equal(deliver(x, zero, 0.0), x)
+
+
+def test_the_head_is_smooth_bounded_and_paints_only_in_the_band_where_lips_part():
+    torch.manual_seed(0)
+    head = ShapeTextureHead(64, 16, 8)
+    with torch.no_grad():
+        head.field[-1].weight.normal_(0, 1.0)
+        head.texture[-1].bias[0] = 5.0
+    edit = head(torch.randn(3, 16, 16, 16))
+    field = edit.field
+    assert field.abs().max() > 1.0, "the random head moves pixels"
+    assert field.abs().max() <= 0.12 * 64 + 1e-4
+    assert field[..., 0, :].abs().max() < 0.05 * field.abs().max(), "the crop border barely moves"
+    # smooth: under 1 % of the field's energy lies above 0.2 cycles per pixel (white noise: 84 %), so it
+    # cannot speckle or tear; folds are the editor's to prevent (its strength limits, tested below)
+    power = torch.fft.fft2(field.detach()).abs() ** 2
+    freq = torch.fft.fftfreq(64).abs()
+    high = torch.maximum(freq[:, None], freq[None, :]) > 0.2
+    assert power[..., high].sum() < 0.01 * power.sum()
+    band = paint_band(64)
+    assert torch.all(edit.mask <= band + 1e-6)
+    assert torch.all(edit.mask <= revealed(field) + 1e-6)
+    assert edit.mask.max() > 0.1, "where the random field stretches inside the band, paint shows"
+
+
+def test_alpha_zero_is_the_photo_and_nothing_outside_the_support_changes(wild_editor, grace_hopper):
+    photo, face = grace_hopper
+    prepared = wild_editor.prepare(photo, face)
+    assert np.array_equal(wild_editor.render(prepared, 0.0), prepared.base)
+    for alpha in (1.0, -1.0, 2.5):
+        result = wild_editor.smile(photo, face, alpha)
+        x0, y0, x1, y1 = prepared.region
+        outside = result.image.copy()
+        outside[y0:y1, x0:x1] = photo[y0:y1, x0:x1]
+        assert np.array_equal(outside, photo), "pixels outside the face's region are untouched"
+        inside = result.image[y0:y1, x0:x1]
+        still = wild_editor.region_mask(prepared) == 0
+        assert still.any() and np.array_equal(inside[still], prepared.base[still])
+        assert not np.array_equal(inside, prepared.base), f"α = {alpha} edits"
+
+
+def test_no_strength_folds_the_face(wild_editor, grace_hopper):
+    photo, face = grace_hopper
+    prepared = wild_editor.prepare(photo, face)
+    low, high = prepared.alpha_limits
+    assert low < 0 < high
+    for alpha in (low, high, low * 0.5, high * 0.5):
+        det = map_jacobian(wild_editor.inverse_map(prepared, alpha))
+        assert det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN
+    # past the limit the slider saturates: the render there is the render at the limit
+    assert np.array_equal(wild_editor.render(prepared, high + 5), wild_editor.render(prepared, high))
+
+
+def test_the_edit_moves_the_photos_own_pixels_at_full_resolution(wild_editor, grace_hopper):
+    """Outside the painted gap, every output pixel is the photo resampled: no 64² blur is pasted.
+
+    Sharpness is measured as the mean gradient in the moved, unpainted part of the region; a crop
+    pasted back from 64² would lose most of it on this 600 px portrait."""
+    photo, face = grace_hopper
+    prepared = wild_editor.prepare(photo, face)
+    out = wild_editor.render(prepared, 1.0).astype(np.float32)
+    moved = (np.abs(prepared.up.offsets).sum(axis=2) > 0.5) & (prepared.up.paint < 1e-3)
+    assert moved.sum() > 500
+
+    def detail(image: np.ndarray) -> float:
+        grey = image.mean(axis=2)
+        return float(np.abs(np.diff(grey, axis=1))[moved[:, 1:]].mean())
+
+    assert detail(out) > 0.8 * detail(prepared.base.astype(np.float32))
+
+
+def test_trained_shape_runs_open_as_shape_editors_and_their_crops_match_delivered(tiny_shape_runs, small_cache):
+    from keepsmiling_core.data.cache import load_crop_cache
+
+    crops = load_crop_cache(small_cache).images[:4]
+    for setup in SETUPS:
+        editor = open_editor(tiny_shape_runs[setup])
+        assert isinstance(editor, ShapeEditor) and editor.setup == setup
+        decoded, final = editor.edit_crops(crops, 0.0)
+        assert np.array_equal(final, crops), "α = 0 on crops is the crops"
+        decoded, _ = editor.edit_crops(crops, 1.0)
+        assert decoded.shape == crops.shape
