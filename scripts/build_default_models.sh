@@ -29,11 +29,12 @@ COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-1500}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 JUDGE_STEPS=${JUDGE_STEPS:-1500}
+SHAPE_STEPS=${SHAPE_STEPS:-2500}           # shape x texture networks (the runs stop where the README says)
 FILL_GREY_STEPS=${FILL_GREY_STEPS:-1000}   # the mouth fill's first steps, at the old critic weight 0.03
 FILL_STEPS=${FILL_STEPS:-5000}
 FILL_THIN_STEPS=${FILL_THIN_STEPS:-7000}   # ... and at last with barely parted lips too (thin gaps stay dark)
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
-STAGES=${STAGES:-"caches warp fill splitgan classifier complexgan simplegan original judge evaluate export"}
+STAGES=${STAGES:-"caches warp fill splitgan classifier complexgan shape simplegan original judge evaluate export"}
 OUT=${OUT:-resources/models}
 
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -94,6 +95,20 @@ if has complexgan; then
     --set lambda_cls_g=10 --checkpoint-every 250)
   rm -rf "$WORK/runs/complexgan"; cp -r "$WORK/runs/$last" "$WORK/runs/complexgan"
 fi
+if has shape; then
+  # Shape x texture: the same setups whose networks emit a field, a paint mask and a colour (arch
+  # shape_output), started from the image runs' weights (the encoders and critics carry over), judged by a
+  # smile head that sees brightness-free crops (cls_shape_view).
+  SHAPE="--steps $SHAPE_STEPS --batch-size 16 --resume --checkpoint-every 100 --seed 0 --arch shape_output=true
+         --set cls_shape_view=true --set cls_blur=2"
+  # shellcheck disable=SC2086
+  "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan-shape" $SHAPE \
+    --set edit_margin=1.0 --init-from "$WORK/runs/splitgan"
+  "$KS" latent --run "$WORK/runs/splitgan-shape" --data "$WORK/cache/train64" --method logreg
+  # shellcheck disable=SC2086
+  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan-shape" $SHAPE \
+    --init-from "$WORK/runs/complexgan"
+fi
 if has simplegan; then
   "$KS" train --setup simplegan --data "$WORK/cache/train64" --out "$WORK/runs/simplegan" --steps "$SIMPLEGAN_STEPS" --resume --checkpoint-every 100 --seed 0
 fi
@@ -122,6 +137,9 @@ if has export; then
   done
   "$KS" export --run "$WORK/runs/complexgan" --out "$OUT/complexgan" --average 3
   "$KS" export --run "$WORK/runs/mouthfill" --out "$OUT/mouthfill"
+  for name in splitgan-shape complexgan-shape; do
+    [ -d "$WORK/runs/$name" ] && "$KS" export --run "$WORK/runs/$name" --out "$OUT/$name"
+  done
   # The judge run is already an fp16 model folder: copy its files (the README in OUT/judge stays).
   if [ -f "$WORK/runs/judge/checkpoint.json" ]; then
     mkdir -p "$OUT/judge"; cp "$WORK/runs/judge/"{checkpoint.json,model.safetensors,judge.json} "$OUT/judge/"

@@ -135,3 +135,24 @@ def test_trained_shape_runs_open_as_shape_editors_and_their_crops_match_delivere
         assert np.array_equal(final, crops), "α = 0 on crops is the crops"
         decoded, _ = editor.edit_crops(crops, 1.0)
         assert decoded.shape == crops.shape
+
+
+def test_small_mouths_that_a_pasted_crop_refuses_are_edited(wild_editor, grace_hopper):
+    """A 14 px mouth: a network that pastes its 64² crop refuses it (a blur); moving the photo's pixels
+    does not need detail the photo lacks, so the shape editor edits it."""
+    import types
+
+    import cv2
+
+    from keepsmiling_core.editing.checks import MIN_MOUTH_PX, check_face
+    from keepsmiling_core.errors import EditError
+
+    photo, face = grace_hopper
+    landmarks = np.asarray(face.landmarks, np.float64)
+    scale = 14.0 / float(np.linalg.norm(landmarks[4] - landmarks[3]))
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    tiny_face = types.SimpleNamespace(landmarks=(landmarks * scale).astype(np.float32), mouth=None, points=None)
+    with pytest.raises(EditError):
+        check_face(tiny_face, small.shape, MIN_MOUTH_PX)
+    result = wild_editor.smile(small, tiny_face, 1.0)
+    assert not np.array_equal(result.image, small)

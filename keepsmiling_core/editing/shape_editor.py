@@ -22,9 +22,9 @@ import torch
 
 from keepsmiling_core.data.crops import MouthCrop, crop_mouth, warp_to_photo
 from keepsmiling_core.editing.checks import check_face
-from keepsmiling_core.editing.editor import Editor, EditResult, _mask_region, _on_cpu_render_thread
+from keepsmiling_core.editing.editor import EditOptions, Editor, EditResult, _mask_region, _on_cpu_render_thread
 from keepsmiling_core.editing.latent import ALPHA_RANGE
-from keepsmiling_core.editing.warp import MIN_JACOBIAN, map_jacobian
+from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_jacobian
 from keepsmiling_core.errors import CropError, EditError
 from keepsmiling_core.models.shape_texture import ShapeTexture, support
 
@@ -59,6 +59,10 @@ class ShapeEditor(Editor):
     """``Editor`` for networks whose decoder emits shape × texture; same surface as every editor."""
 
     def __init__(self, model, device=None, options=None, direction=None, given=None) -> None:
+        # Moving the photo's own pixels needs no detail the crop lacks, so small mouths are edited down to
+        # the size at which the landmarks themselves become unreliable, as the warp does (a network that
+        # pastes its crop refuses mouths under 24 px: the paste would be a blur).
+        options = options or EditOptions(min_mouth_px=MIN_WARP_MOUTH_PX)
         super().__init__(model, device=device, options=options, direction=direction, given=given)
         if not getattr(self.backend, "edits_shape", False):
             raise EditError(f"The model in {self.model.path} edits images, not shapes; open it with Editor.")
