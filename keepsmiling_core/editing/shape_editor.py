@@ -22,7 +22,13 @@ import torch
 
 from keepsmiling_core.data.crops import MouthCrop, crop_mouth, warp_to_photo
 from keepsmiling_core.editing.checks import check_face
-from keepsmiling_core.editing.editor import EditOptions, Editor, EditResult, _mask_region, _on_cpu_render_thread
+from keepsmiling_core.editing.editor import (
+    EditOptions,
+    Editor,
+    EditResult,
+    _mask_region,
+    _on_cpu_render_thread,
+)
 from keepsmiling_core.editing.latent import ALPHA_RANGE
 from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_jacobian
 from keepsmiling_core.errors import CropError, EditError
