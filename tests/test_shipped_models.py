@@ -16,7 +16,8 @@ import torch
 from keepsmiling_core.data.cache import build_crop_cache, load_crop_cache
 from keepsmiling_core.data.tensors import to_image
 from keepsmiling_core.detection import detect_faces
-from keepsmiling_core.editing.editor import Editor, default_model_path
+from keepsmiling_core.editing.backends import open_editor
+from keepsmiling_core.editing.editor import default_model_path
 from keepsmiling_core.evaluation.classifier import accuracy, load_classifier, smile_probability
 from keepsmiling_core.imageio import read_photo
 from keepsmiling_core.models.checkpoint import load_model, read_meta
@@ -61,7 +62,7 @@ def test_shipped_models_are_small_fp16_checkpoints() -> None:
 @pytest.mark.parametrize("kind", ["splitgan", "complexgan"])
 def test_shipped_editor_moves_the_sample_mouth_toward_smiling(kind: str, classifier, portrait) -> None:
     name, photo, face = portrait
-    editor = Editor(default_model_path(kind), device="cpu")
+    editor = open_editor(default_model_path(kind), device="cpu")
     prepared = editor.prepare(photo, face)
     crops = np.stack([editor.edited_crop(prepared, alpha) for alpha in ALPHAS])
     p = smile_probability(classifier, crops).astype(np.float64)

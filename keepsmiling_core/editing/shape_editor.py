@@ -171,6 +171,14 @@ class ShapeEditor(Editor):
         return EditResult(image=image, face_index=face_index, alpha=float(alpha), region=prepared.region,
                           mask=self.region_mask(prepared))
 
+    def edited_crop(self, prepared: PreparedShape, alpha: float) -> np.ndarray:
+        """The face's aligned crop as the edit delivers it at α (uint8, crop space): what a crop-level
+        judge sees. The photo itself is edited at full resolution by ``render``."""
+        from keepsmiling_core.data.tensors import to_image
+
+        return _on_cpu_render_thread(self.device,
+                                     lambda: to_image(self.decode(prepared.state, alpha).float().cpu())[0])
+
     def edit_crops(self, crops: np.ndarray, alpha: float, masks=None, blend: bool = True, windows=None,
                    batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """Crop-level edits (``keepsmiling evaluate``): the crops moved and painted as ``deliver`` does;

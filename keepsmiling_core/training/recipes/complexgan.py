@@ -39,6 +39,7 @@ class ComplexGANHyperparameters(ShapeEditWeights, CommonHyperparameters):
     target: str = "flip"        # "flip": translate to the other label; "permute": StarGAN's shuffled labels
     cls_blur: int = 1           # the smile head judges crops average-pooled by this factor (1 = sharp)
     judge_delivered: bool = False  # G's smile loss on the edit as pasted (brightness, mouth mask), not raw
+    edit_margin: float = 0.0    # G's smile loss keeps pulling until the head's logit is this far on the target side
 
 
 class ComplexGANRecipe(Recipe):
@@ -103,6 +104,9 @@ class ComplexGANRecipe(Recipe):
                 rec, rec_mask = self.translate(fake, c_org)
                 g_adv = g_wasserstein(src.float())
                 g_cls = smile_loss(cls_logits.float(), c_trg)
+                if hp.edit_margin > 0:   # softplus(m − signed logit): the BCE above when m = 0
+                    signed = cls_logits.float() * (2.0 * c_trg - 1.0)
+                    g_cls = torch.nn.functional.softplus(hp.edit_margin - signed).mean()
                 g_rec = (images - rec.float()).abs().mean()
                 lambda_cls_g = hp.lambda_cls if hp.lambda_cls_g is None else hp.lambda_cls_g
                 loss_g = g_adv + lambda_cls_g * g_cls + hp.lambda_rec * g_rec
