@@ -34,6 +34,8 @@ from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_j
 from keepsmiling_core.errors import CropError, EditError
 from keepsmiling_core.models.shape_texture import ShapeTexture, support
 
+PAINTED_MIN_AREA = 0.05   # under the paint a source area may be stretched up to 20 times, never folded
+
 
 @dataclass
 class Direction:
@@ -116,11 +118,23 @@ class ShapeEditor(Editor):
         direction = prepared.up if alpha >= 0 else prepared.down
         return cv2.scaleAdd(direction.offsets, abs(float(alpha)), prepared.grid)
 
+    def acceptable(self, prepared: PreparedShape, alpha: float) -> bool:
+        """Whether the map at α never folds (area ratio above ``PAINTED_MIN_AREA`` everywhere), squeezes
+        no area below ``MIN_JACOBIAN`` of its size, and stretches none more than 1 / ``MIN_JACOBIAN``
+        except under the paint: parting the lips stretches their meeting line into the gap, and that is
+        where the painted teeth or shadow cover the stretched pixels."""
+        det = map_jacobian(self.inverse_map(prepared, alpha))
+        direction = prepared.up if alpha >= 0 else prepared.down
+        covered = min(abs(alpha), 1.0) * direction.paint[:-1, :-1] >= 0.5
+        bare = det[~covered]
+        return bool(det.min() >= PAINTED_MIN_AREA and det.max() <= 1 / MIN_JACOBIAN
+                    and (bare.size == 0 or bare.min() >= MIN_JACOBIAN))
+
     def _fold_free_limits(self, prepared: PreparedShape) -> tuple[float, float]:
-        """The strengths in ``ALPHA_RANGE`` at which no area is squeezed or stretched past ``MIN_JACOBIAN``."""
+        """The strengths in ``ALPHA_RANGE`` up to which every map is ``acceptable`` (bisection, exact on
+        the map ``render`` uses); past them the slider saturates."""
         def fine(alpha: float) -> bool:
-            det = map_jacobian(self.inverse_map(prepared, alpha))
-            return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN)
+            return self.acceptable(prepared, alpha)
 
         limits = []
         for end in ALPHA_RANGE:
