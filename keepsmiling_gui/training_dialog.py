@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from keepsmiling_core.paths import mtfl_dir
 from keepsmiling_core.setups import get_setup, listed_setups
+from keepsmiling_core.training.config import supports_shape_edits
 
 from .loss_plot import LossPlot
 from .model_catalog import runs_dir, setup_label
@@ -147,6 +148,9 @@ class TrainingDialog(QDialog):
         self.dataset_status = QLabel()
         self.dataset_status.setWordWrap(True)
         self.frontal_only = QCheckBox("Frontal faces only (MTFL pose 3, as the original)")
+        self.shape_edits = QCheckBox("Move the photo's pixels (shape × texture networks)")
+        self.shape_edits.setToolTip("The network predicts how to move the mouth's own pixels and paints only "
+                                    "what parted lips reveal, instead of redrawing the mouth at 64 px.")
         self.limit = QSpinBox()
         self.limit.setRange(0, 1_000_000)
         self.limit.setSpecialValueText("all faces")
@@ -186,6 +190,7 @@ class TrainingDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Setup", self.setup)
+        form.addRow("", self.shape_edits)
         form.addRow("Dataset type", self.dataset_kind)
         form.addRow("Dataset folder", path_row)
         form.addRow("", self.dataset_status)
@@ -280,6 +285,8 @@ class TrainingDialog(QDialog):
         setup = self.setup.currentData()
         preset = preset_values(setup)
         s = self.settings
+        self.shape_edits.setEnabled(supports_shape_edits(setup, PRESET))
+        self.shape_edits.setChecked(self.shape_edits.isEnabled() and s.value(f"train/{setup}/shape_edits", False, bool))
         self.steps.setValue(s.value(f"train/{setup}/steps", preset.steps, int))
         self.batch_size.setValue(s.value(f"train/{setup}/batch_size", preset.batch_size, int))
         self.lr.setValue(s.value(f"train/{setup}/lr", preset.lr, float))
@@ -309,12 +316,14 @@ class TrainingDialog(QDialog):
             out_dir=self.out_dir.text().strip() or str(runs_dir()),
             limit=self.limit.value(),
             frontal_only=self.frontal_only.isChecked(),
+            shape_edits=self.shape_edits.isEnabled() and self.shape_edits.isChecked(),
             extra=dict(self.extra_config),
         )
 
     def _save_settings(self, request: TrainingRequest) -> None:
         for key in ("setup", "dataset_kind", "dataset_path", "size", "device", "out_dir", "limit", "frontal_only"):
             self.settings.set_value(f"train/{key}", getattr(request, key))
+        self.settings.set_value(f"train/{request.setup}/shape_edits", request.shape_edits)
         for key in TUNED_FIELDS:  # per setup, and only what differs from its preset
             value = getattr(request, key)
             if value is None:

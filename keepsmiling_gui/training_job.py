@@ -46,6 +46,7 @@ class TrainingRequest:
     limit: int = 0  # 0 = every usable face
     frontal_only: bool = True
     run_name: str = ""
+    shape_edits: bool = False         # networks that move the photo's pixels (``keepsmiling train --shape-edits``)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -122,7 +123,7 @@ def read_history(run_dir: Path, up_to: int | None = None) -> RunHistory:
 
 
 def _config_for(request: TrainingRequest, cache: Path, run_dir: Path, resume: bool):
-    from keepsmiling_core.training.config import TrainConfig
+    from keepsmiling_core.training.config import TrainConfig, with_shape_edits
 
     steps = request.total_steps()
     config = TrainConfig(
@@ -140,6 +141,8 @@ def _config_for(request: TrainingRequest, cache: Path, run_dir: Path, resume: bo
         log_every=max(1, min(10, steps // 100)),
         sample_every=max(1, min(250, steps // 10)),
     )
+    if request.shape_edits:
+        config.arch, config.hparams = with_shape_edits(request.setup, request.preset, config.arch, config.hparams)
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     for key, value in request.extra.items():
         if key in names:

@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a loss weight or optimiser setting, e.g. --set lambda_rec=5 (repeatable)")
     parser.add_argument("--arch", action="append", default=[], metavar="NAME=VALUE",
                         help="override a network width, e.g. --arch width=16 (repeatable)")
+    parser.add_argument("--shape-edits", action="store_true",
+                        help="SplitGAN/ComplexGAN whose networks move the photo's pixels and paint only the "
+                             "parted lips (shape x texture; --arch shape_output=true with its training settings)")
     parser.add_argument("--nproc", type=int, default=1, metavar="N",
                         help="train with N data-parallel processes on this machine (one per GPU, or gloo on "
                              "the CPU), as 'torchrun --standalone --nproc_per_node N' would; --batch-size is "
@@ -97,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     from keepsmiling_core.device import pick_device
     from keepsmiling_core.training import distributed
-    from keepsmiling_core.training.config import TrainConfig
+    from keepsmiling_core.training.config import TrainConfig, with_shape_edits
     from keepsmiling_core.training.trainer import Trainer, saved_run_steps
 
     pick_device(args.device)  # checked before the crop cache is read or anything is written
@@ -123,11 +126,14 @@ def run(args: argparse.Namespace) -> int:
         steps = _steps_for_epochs(args.epochs, args.data, args.setup, args.batch_size, args.preset)
     if steps is None and args.resume:
         steps = saved_run_steps(args.out)  # --resume alone continues to the run's own length
+    arch, hparams = _pairs(args.arch, "--arch"), _pairs(args.set, "--set")
+    if args.shape_edits:
+        arch, hparams = with_shape_edits(args.setup, args.preset, arch, hparams)
     config = TrainConfig(  # steps None: the preset's
         setup=args.setup, data=args.data, out=args.out, preset=args.preset, steps=steps,
         batch_size=args.batch_size, lr=args.lr, size=args.size, device=args.device, seed=args.seed,
         resume=args.resume, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
-        keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=_pairs(args.set, "--set"), arch=_pairs(args.arch, "--arch"),
+        keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=hparams, arch=arch,
     )
     config.validate()  # before the progress bar, so a bad option reads as one line
     bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr, disable=not main_rank)

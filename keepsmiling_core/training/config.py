@@ -18,6 +18,26 @@ RESUMABLE_CHANGES = ("steps", "device", "resume", "checkpoint_every", "sample_ev
                      "keep_checkpoints", "tensorboard", "data", "out")
 
 
+# Networks that edit by moving the photo's pixels (models/shape_texture): the architecture knob, and the
+# smile head's brightness-free view at 2x pooling, which the shipped shape runs were trained with.
+SHAPE_EDIT_ARCH: dict[str, Any] = {"shape_output": True}
+SHAPE_EDIT_HPARAMS: dict[str, Any] = {"cls_shape_view": True, "cls_blur": 2}
+
+
+def supports_shape_edits(setup: str, preset: str = "default") -> bool:
+    spec = find_setup(setup)
+    return spec is not None and "shape_output" in spec.architectures.get(preset, {})
+
+
+def with_shape_edits(setup: str, preset: str, arch: dict[str, Any], hparams: dict[str, Any]
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``arch`` and ``hparams`` for a shape × texture run: the shape settings under the caller's own."""
+    if not supports_shape_edits(setup, preset):
+        raise TrainingError(f"The {setup} setup's {preset} preset has no shape × texture networks; "
+                            "use SplitGAN or ComplexGAN with the default preset.")
+    return {**SHAPE_EDIT_ARCH, **arch}, {**SHAPE_EDIT_HPARAMS, **hparams}
+
+
 @dataclass
 class TrainConfig:
     """``None`` means "the preset's value" (steps, batch size, learning rate: the setup's spec in

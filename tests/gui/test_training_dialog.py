@@ -328,3 +328,41 @@ def test_an_untouched_dialog_trains_what_the_cli_trains(qtbot, mtfl_subset: Path
     hp = app["resolved"]["hparams"]
     assert (app["batch_size"], app["lr"]) == (None, None)
     assert (hp["batch_size"], hp["lr_g"], hp["lr_d"]) == (32, 5e-4, 2e-4)
+
+
+def test_shape_edits_in_the_dialog_train_what_the_cli_flag_trains(qtbot, mtfl_subset: Path, tmp_path: Path):
+    from keepsmiling_core.cli.main import main as cli_main
+    from keepsmiling_core.editing.backends import open_editor
+    from keepsmiling_core.editing.shape_editor import ShapeEditor
+    from keepsmiling_gui.training_job import TrainingJob
+
+    dlg = TrainingDialog()
+    qtbot.addWidget(dlg)
+    dlg.setup.setCurrentIndex(dlg.setup.findData("simplegan"))
+    assert not dlg.shape_edits.isEnabled(), "SimpleGAN draws mouths from noise: nothing to move"
+    dlg.setup.setCurrentIndex(dlg.setup.findData("complexgan"))
+    assert dlg.shape_edits.isEnabled()
+    dlg.shape_edits.setChecked(True)
+    dlg.dataset_kind.setCurrentIndex(dlg.dataset_kind.findData("mtfl"))
+    dlg.dataset_path.setText(str(mtfl_subset))
+    dlg.size.setCurrentIndex(dlg.size.findData(32))
+    dlg.limit.setValue(48)
+    dlg.steps.setValue(2)
+    dlg.out_dir.setText(str(tmp_path / "runs"))
+    dlg.extra_config = {"tensorboard": False}
+    result = TrainingJob(dlg.request()).run(lambda event: None)
+    app = json.loads((Path(result["run_dir"]) / "config.json").read_text())
+    assert cli_main(["train", "--setup", "complexgan", "--shape-edits", "--data", str(result["cache"]),
+                     "--out", str(tmp_path / "cli"), "--steps", "2", "--device", "cpu"]) == 0
+    cli = json.loads((tmp_path / "cli" / "config.json").read_text())
+    assert app["arch"] == cli["arch"] == {"shape_output": True}
+    assert app["hparams"] == cli["hparams"] and app["hparams"]["cls_shape_view"] is True
+    assert isinstance(open_editor(Path(result["run_dir"])), ShapeEditor)
+
+
+def test_shape_edits_for_a_setup_without_them_is_a_clear_error(tmp_path: Path, capsys):
+    from keepsmiling_core.cli.main import main as cli_main
+
+    code = cli_main(["train", "--setup", "simplegan", "--shape-edits", "--data", str(tmp_path), "--out",
+                     str(tmp_path / "run"), "--steps", "1"])
+    assert code != 0 and "shape × texture" in capsys.readouterr().err
