@@ -164,14 +164,14 @@ def test_small_mouths_that_a_pasted_crop_refuses_are_edited(wild_editor, grace_h
 
 def test_paint_lands_only_inside_the_lips(wild_editor, grace_hopper):
     """The network may paint anywhere in its crop band; on the photo, the 68 points keep teeth and shadow
-    inside the (moved) inner-lip line: never on a lip's edge, a corner or the skin beside it."""
+    between the lips: never beyond a mouth corner or on the skin beside it."""
     from keepsmiling_core.editing.shape_editor import inside_lips
 
     photo, face = grace_hopper
     prepared = wild_editor.prepare(photo, face)
     raw = wild_editor._on_photo(prepared.state["up"], prepared.region_matrix, prepared.grid).paint
     mouth = np.asarray(face.mouth, np.float64) - prepared.region[:2]
-    allowed = inside_lips(mouth, prepared.up.offsets)
+    allowed = inside_lips(mouth, prepared.grid.shape[:2])
     outside = allowed == 0
     assert raw[outside].max() > 0.1, "the wild network paints outside the lips"
     assert prepared.up.paint[outside].max() == 0.0

@@ -63,25 +63,24 @@ class PreparedShape:
     grid: np.ndarray = field(repr=False, default=None)   # (H, W, 2) float32 pixel coordinates of the region
 
 
-def inside_lips(mouth: np.ndarray, offsets: np.ndarray, grow: float = 0.12, feather: float = 0.03) -> np.ndarray:
-    """(H, W) float32 in [0, 1]: the inside of the lips as the edit leaves them, where paint may land.
+def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, reach: float = 0.2,
+                feather: float = 0.03) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: where paint may land on the photo - between the lips, and nowhere else.
 
     The network's own mask is limited to a band of the aligned crop; on a photo the 68 points know
-    better. Each inner-lip point (60-67) goes where the backward field takes it (p ≈ q − offsets(q)),
-    and the polygon of the moved points, together with the photo's own, grown and feathered by a few
-    percent of the mouth's width, is the only place teeth or shadow may appear: never on a lip's edge,
-    a mouth corner or the skin beside it. ``mouth``: (20, 2) points 48-67 in region pixels."""
-    height, width = offsets.shape[:2]
+    better. Parted lips reveal teeth and shadow *between* the photo's inner-lip line (points 60-67), so
+    the inner-lip polygon is grown up and down by ``reach`` of the mouth's width, sideways by only
+    ``side``, and cut to the outer lip line: the mouth corners moving out stretch skin beside the mouth,
+    and paint there would be a stain on the cheek, not a tooth. ``mouth``: (20, 2) points 48-67 in region pixels."""
     inner = mouth[12:]
     mouth_width = float(np.linalg.norm(mouth[6] - mouth[0]))
-    at = inner.astype(np.float32)
-    moves = cv2.remap(offsets, at[:, 0].reshape(1, -1), at[:, 1].reshape(1, -1), cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)[0]
-    mask = np.zeros((height, width), np.float32)
-    for polygon in (inner, inner - moves):
-        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
-    radius = max(1, int(round(grow * mouth_width)))
-    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    mask = np.zeros(shape, np.float32)
+    cv2.fillPoly(mask, [np.round(inner * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
+    across, up = max(1, int(round(side * mouth_width))), max(1, int(round(reach * mouth_width)))
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * up + 1)))
+    lips = np.zeros(shape, np.float32)   # ... and never past the outer lip line
+    cv2.fillPoly(lips, [np.round(mouth[:12] * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
+    mask = np.minimum(mask, cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1,) * 2)))
     return np.clip(cv2.GaussianBlur(mask, (0, 0), max(0.5, feather * mouth_width)), 0.0, 1.0)
 
 
@@ -120,7 +119,7 @@ class ShapeEditor(Editor):
         mouth = getattr(face, "mouth", None)
         if mouth is not None and np.asarray(mouth).shape == (20, 2) and np.all(np.isfinite(mouth)):
             for direction in (prepared.up, prepared.down):
-                direction.paint *= inside_lips(np.asarray(mouth, np.float64) - (x0, y0), direction.offsets)
+                direction.paint *= inside_lips(np.asarray(mouth, np.float64) - (x0, y0), grid.shape[:2])
         prepared.alpha_limits = self._fold_free_limits(prepared)
         return prepared
 

@@ -133,10 +133,11 @@ class ShapeTextureHead(nn.Module):
         return ShapeTexture(field=field, mask=mask, colour=torch.tanh(texture[:, 1:]))
 
 
-def field_penalties(edit: ShapeTexture, min_area: float = 0.4) -> dict[str, torch.Tensor]:
-    """The regularisers every shape edit trains with: no fold (area ratio above ``min_area``), a small
-    mean move (in crop-side units), a sparse paint mask."""
-    ratio = area_ratio(edit.field)
+def field_penalties(edit: ShapeTexture, min_area: float = 0.4, reach: float = 1.0) -> dict[str, torch.Tensor]:
+    """The regularisers every shape edit trains with: no fold (area ratio above ``min_area`` for the field
+    scaled by ``reach``, so the slider can go that far before the editor caps it), a small mean move (in
+    crop-side units), a sparse paint mask."""
+    ratio = area_ratio(reach * edit.field)
     size = edit.field.shape[-1]
     return {
         "fold": F.relu(min_area - ratio).pow(2).mean() * 100,

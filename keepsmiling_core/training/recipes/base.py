@@ -38,7 +38,8 @@ class ShapeEditWeights:
     """Loss weights of a generator that emits shape × texture edits (``models/shape_texture``); only read
     when the run's ``arch`` has ``shape_output: true``."""
 
-    lambda_fold: float = 1.0     # no fold: the backward map's area ratio stays above 0.4
+    lambda_fold: float = 1.0     # no fold: the backward map's area ratio stays above 0.4 ...
+    fold_reach: float = 1.0      # ... with the field scaled by this (2: strength 2 must not fold either)
     lambda_move: float = 2.0     # mean squared move in crop-side units: no move it does not need
     lambda_paint: float = 0.5    # mean paint mask: paint only what the parted lips reveal
     cls_shape_view: bool = False  # the smile head judges ``shape_view``: brightness alone cannot flip it

@@ -112,7 +112,7 @@ class ComplexGANRecipe(Recipe):
                 loss_g = g_adv + lambda_cls_g * g_cls + hp.lambda_rec * g_rec
                 if shape:
                     for edit in (mask, rec_mask):
-                        for name, value in field_penalties(edit).items():
+                        for name, value in field_penalties(edit, reach=hp.fold_reach).items():
                             loss_g = loss_g + getattr(hp, f"lambda_{name}") * value
                             losses[name] = losses.get(name, 0) + value.detach() / 2
                 elif mask is not None:

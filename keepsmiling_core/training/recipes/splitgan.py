@@ -103,7 +103,7 @@ class SplitGANRecipe(Recipe):
                     loss_g = loss_g + hp.lambda_cycle * cycle
                     losses["cycle_l1"] = cycle.detach()
                 for edit in edits:
-                    for name, value in field_penalties(edit).items():
+                    for name, value in field_penalties(edit, reach=hp.fold_reach).items():
                         loss_g = loss_g + getattr(hp, f"lambda_{name}") * value
                         losses[name] = losses.get(name, 0) + value.detach() / len(edits)
                 if edited is not None:
