@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from keepsmiling_core.compositing.tone import fit_paint_to_photo
 from keepsmiling_core.data.crops import CropConfig, crop_mouth, warp_to_photo
 from keepsmiling_core.errors import EditError, KeepSmilingError
 
@@ -77,14 +78,6 @@ class MouthFiller:
 
 
 def _photo_chroma(painted: np.ndarray, context: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """The painted teeth with their chroma clipped to the range the mouth's own pixels have.
-
-    The network learned colour from MTFL's photos; a grey or strongly tinted photo must not get teeth
-    of a colour it has nowhere else (a greyscale portrait got green-edged teeth). Brightness stays the
-    network's: that is the teeth."""
-    ycc = cv2.cvtColor(np.clip(painted, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)
-    around = cv2.cvtColor(context.astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)[hole < 0.05]
-    if len(around) >= 8:
-        low, high = np.percentile(around[:, 1:], [5, 95], axis=0)
-        ycc[..., 1:] = np.clip(ycc[..., 1:], low, high)
-    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB) * 255.0
+    """The painted teeth with their chroma clipped to the range the mouth's own pixels have; brightness
+    stays the network's: that is the teeth."""
+    return fit_paint_to_photo(painted, context[hole < 0.05])

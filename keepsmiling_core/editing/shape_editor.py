@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from keepsmiling_core.compositing.tone import fit_paint_to_photo
 from keepsmiling_core.data.crops import MouthCrop, crop_mouth, warp_to_photo
 from keepsmiling_core.editing.checks import check_face
 from keepsmiling_core.editing.editor import (
@@ -34,6 +35,7 @@ from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_j
 from keepsmiling_core.errors import CropError, EditError
 from keepsmiling_core.models.shape_texture import ShapeTexture, support
 
+PAINT_HEADROOM = 0.1      # painted teeth may be this much brighter (of full scale) than the photo's brightest skin
 PAINTED_MIN_AREA = 0.05   # under the paint a source area may be stretched up to 20 times, never folded
 
 
@@ -117,9 +119,19 @@ class ShapeEditor(Editor):
                                  down=self._on_photo(state["down"], region_matrix, grid),
                                  state=state, grid=grid)
         mouth = getattr(face, "mouth", None)
+        around = prepared.base   # the skin and lips the paint must match: around the mouth when it is known
         if mouth is not None and np.asarray(mouth).shape == (20, 2) and np.all(np.isfinite(mouth)):
+            mouth = np.asarray(mouth, np.float64) - (x0, y0)
             for direction in (prepared.up, prepared.down):
-                direction.paint *= inside_lips(np.asarray(mouth, np.float64) - (x0, y0), grid.shape[:2])
+                direction.paint *= inside_lips(mouth, grid.shape[:2])
+            grow = 0.3 * float(np.linalg.norm(mouth[6] - mouth[0]))
+            (mx0, my0), (mx1, my1) = np.maximum(mouth.min(axis=0) - grow, 0).astype(int), (mouth.max(axis=0) + grow).astype(int)
+            around = prepared.base[my0:my1 + 1, mx0:mx1 + 1]
+            paints = [d.paint[my0:my1 + 1, mx0:mx1 + 1] for d in (prepared.up, prepared.down)]
+        else:
+            paints = [d.paint for d in (prepared.up, prepared.down)]
+        for direction, paint in zip((prepared.up, prepared.down), paints, strict=True):
+            direction.colour = fit_paint_to_photo(direction.colour, around[paint < 0.05], brightness_headroom=PAINT_HEADROOM)
         prepared.alpha_limits = self._fold_free_limits(prepared)
         return prepared
 
