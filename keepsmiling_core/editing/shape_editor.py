@@ -227,6 +227,7 @@ class ShapeEditor(Editor):
         judge sees. The photo itself is edited at full resolution by ``render``."""
         from keepsmiling_core.data.tensors import to_image
 
+        alpha = float(np.clip(alpha, *prepared.alpha_limits))   # as ``render``: the slider saturates
         return _on_cpu_render_thread(self.device,
                                      lambda: to_image(self.decode(prepared.state, alpha).float().cpu())[0])
 
