@@ -29,7 +29,6 @@ COMPLEXGAN_DELIVERED2_STEPS=${COMPLEXGAN_DELIVERED2_STEPS:-1500}
 SIMPLEGAN_STEPS=${SIMPLEGAN_STEPS:-1000}
 CLASSIFIER_STEPS=${CLASSIFIER_STEPS:-1500}
 JUDGE_STEPS=${JUDGE_STEPS:-1500}
-SHAPE_STEPS=${SHAPE_STEPS:-2500}           # shape x texture networks (the runs stop where the README says)
 FILL_GREY_STEPS=${FILL_GREY_STEPS:-1000}   # the mouth fill's first steps, at the old critic weight 0.03
 FILL_STEPS=${FILL_STEPS:-5000}
 FILL_THIN_STEPS=${FILL_THIN_STEPS:-7000}   # ... and at last with barely parted lips too (thin gaps stay dark)
@@ -96,18 +95,30 @@ if has complexgan; then
   rm -rf "$WORK/runs/complexgan"; cp -r "$WORK/runs/$last" "$WORK/runs/complexgan"
 fi
 if has shape; then
-  # Shape x texture: the same setups whose networks emit a field, a paint mask and a colour (arch
-  # shape_output), started from the image runs' weights (the encoders and critics carry over), judged by a
-  # smile head that sees brightness-free crops (cls_shape_view).
-  SHAPE="--steps $SHAPE_STEPS --batch-size 16 --resume --checkpoint-every 100 --seed 0 --arch shape_output=true
-         --set cls_shape_view=true --set cls_blur=2"
-  # shellcheck disable=SC2086
-  "$KS" train --setup splitgan --data "$WORK/cache/train64" --out "$WORK/runs/splitgan-shape" $SHAPE \
-    --set edit_margin=1.0 --init-from "$WORK/runs/splitgan"
+  # Shape x texture (--shape-edits: networks that move the photo's pixels and paint only the parted lips),
+  # started from the image runs' weights (encoders and critics carry over), in the stages the shipped
+  # models were trained in. A stage that was stopped early in the shipped run is given its steps here
+  # with decay_start=1 (the learning rate had not started to decay when it stopped).
+  # shape_stage SETUP FROM TO STEPS SEED [options]: FROM is a folder (the first stage starts from the
+  # image-output models as exported: fp16, ComplexGAN's mean of 3 checkpoints)
+  shape_stage() {
+    local setup=$1 from=$2 to=$3 steps=$4 seed=$5; shift 5
+    "$KS" train --setup "$setup" --data "$WORK/cache/train64" --out "$WORK/runs/$to" --steps "$steps" --resume \
+      --checkpoint-every 100 --seed "$seed" --batch-size 16 --shape-edits --init-from "$from" "$@"
+  }
+  "$KS" export --run "$WORK/runs/splitgan" --out "$WORK/image-models/splitgan"
+  "$KS" export --run "$WORK/runs/complexgan" --out "$WORK/image-models/complexgan" --average 3
+  shape_stage splitgan "$WORK/image-models/splitgan" splitgan-shape-a 700 0 --set edit_margin=1.0 --set decay_start=1.0
+  shape_stage splitgan "$WORK/runs/splitgan-shape-a" splitgan-shape 1000 1 --set edit_margin=1.0 --set cls_blur=4 \
+    --set lambda_paint=5 --set lambda_edit_adv=1.0 --set lambda_adv=0.3
   "$KS" latent --run "$WORK/runs/splitgan-shape" --data "$WORK/cache/train64" --method logreg
-  # shellcheck disable=SC2086
-  "$KS" train --setup complexgan --data "$WORK/cache/train64" --out "$WORK/runs/complexgan-shape" $SHAPE \
-    --init-from "$WORK/runs/complexgan"
+  shape_stage complexgan "$WORK/image-models/complexgan" complexgan-shape-a 1200 0 --set decay_start=1.0
+  shape_stage complexgan "$WORK/runs/complexgan-shape-a" complexgan-shape-b 500 1 --set cls_blur=4 --set edit_margin=2.0 \
+    --set lambda_cls_g=10 --set decay_start=1.0
+  shape_stage complexgan "$WORK/runs/complexgan-shape-b" complexgan-shape-c 700 2 --set cls_blur=4 --set edit_margin=2.0 \
+    --set lambda_cls_g=10 --set lambda_fold=10
+  shape_stage complexgan "$WORK/runs/complexgan-shape-c" complexgan-shape 500 3 --set cls_blur=4 --set edit_margin=2.0 \
+    --set lambda_cls_g=10 --set lambda_fold=10 --set fold_reach=2
 fi
 if has simplegan; then
   "$KS" train --setup simplegan --data "$WORK/cache/train64" --out "$WORK/runs/simplegan" --steps "$SIMPLEGAN_STEPS" --resume --checkpoint-every 100 --seed 0
@@ -132,14 +143,19 @@ if has evaluate; then
     --classifier "$WORK/runs/classifier-original" --data "$WORK/cache/test64-original" --out "$WORK/evaluation-original"
 fi
 if has export; then
-  for name in splitgan simplegan classifier; do
+  for name in simplegan classifier; do
     "$KS" export --run "$WORK/runs/$name" --out "$OUT/$name"
   done
-  "$KS" export --run "$WORK/runs/complexgan" --out "$OUT/complexgan" --average 3
+  # The shipped SplitGAN and ComplexGAN are the shape x texture runs (the image-output runs they start
+  # from are exported only when the shape stage did not run).
+  if [ -d "$WORK/runs/splitgan-shape" ]; then
+    "$KS" export --run "$WORK/runs/splitgan-shape" --out "$OUT/splitgan"
+    "$KS" export --run "$WORK/runs/complexgan-shape" --out "$OUT/complexgan"
+  else
+    "$KS" export --run "$WORK/runs/splitgan" --out "$OUT/splitgan"
+    "$KS" export --run "$WORK/runs/complexgan" --out "$OUT/complexgan" --average 3
+  fi
   "$KS" export --run "$WORK/runs/mouthfill" --out "$OUT/mouthfill"
-  for name in splitgan-shape complexgan-shape; do
-    [ -d "$WORK/runs/$name" ] && "$KS" export --run "$WORK/runs/$name" --out "$OUT/$name"
-  done
   # The judge run is already an fp16 model folder: copy its files (the README in OUT/judge stays).
   if [ -f "$WORK/runs/judge/checkpoint.json" ]; then
     mkdir -p "$OUT/judge"; cp "$WORK/runs/judge/"{checkpoint.json,model.safetensors,judge.json} "$OUT/judge/"
