@@ -1,8 +1,8 @@
 """Regenerate the README screenshot: ``python -m keepsmiling_gui.screenshot docs/screenshot.png [PHOTO]``.
 
 Runs the real app (use a real display or ``xvfb-run``), opens the photo (default: the group sample),
-makes every face smile at strength 1 (--strength) once the model and the faces are ready, grabs the screen
-area of the window, and quits.
+makes every face smile at strength 1 (--strength) with the app's default edit or a shipped model (--model)
+once the model and the faces are ready, grabs the screen area of the window, and quits.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("photo", nargs="?", type=Path, default=samples_dir() / "group-composite.jpg")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--split", action="store_true", help="show the original side by side")
+    parser.add_argument("--model", default=None,
+                        help="shipped model folder name to pick in the model list (default: the app's default)")
     args = parser.parse_args(argv)
     configure_application_names()
     # A throw-away settings folder: the shot shows the default model and layout, not the user's last ones.
@@ -50,7 +52,18 @@ def main(argv: list[str] | None = None) -> int:
             print("timed out waiting for the photo, the faces or the model", file=sys.stderr)
             app.quit()
             return
-        ready = window.photo is not None and window.faces and window.editor is not None
+        if args.model and not state.get("picked"):
+            index = next((i for i, m in enumerate(window.models) if m.shipped and Path(m.path).name == args.model), None)
+            if index is None:
+                print(f"no shipped model named {args.model!r} in the model list", file=sys.stderr)
+                app.quit()
+                return
+            state["picked"] = True
+            window.model_picker.activated.emit(index)
+            return
+        wanted = window.editor is not None and (
+            not args.model or (window.model_entry is not None and Path(window.model_entry.path).name == args.model))
+        ready = window.photo is not None and window.faces and wanted
         if ready and not state["edited"]:
             state["edited"] = True
             window.smile_all()
