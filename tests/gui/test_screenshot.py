@@ -25,3 +25,13 @@ def test_screenshot_of_an_edited_photo(qtbot, window, wait_until, group_photo: P
     assert pixmap.save(str(shot))
     assert pixmap.width() >= 1000 and pixmap.height() >= 600
     assert shot.stat().st_size > 20_000
+
+
+def test_the_screenshot_tool_picks_a_shipped_model(qtbot, tmp_path: Path, capsys):
+    from keepsmiling_gui import screenshot
+
+    out = tmp_path / "shot.png"
+    assert screenshot.main([str(out), str(samples_dir() / "grace-hopper.jpg"), "--model", "complexgan"]) == 0
+    assert out.stat().st_size > 20_000
+    assert screenshot.main([str(tmp_path / "no.png"), "--model", "no-such-model"]) == 1
+    assert "no-such-model" in capsys.readouterr().err and not (tmp_path / "no.png").exists()
