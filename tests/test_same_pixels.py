@@ -13,7 +13,7 @@ from keepsmiling_core.imageio import read_photo
 from keepsmiling_core.paths import samples_dir, shipped_models_dir
 
 
-@pytest.mark.parametrize("model", ["warp", "splitgan"])
+@pytest.mark.parametrize("model", ["warp", "splitgan", "complexgan"])
 def test_cli_app_and_evaluation_agree(model, tmp_path):
     source = samples_dir() / "grace-hopper.jpg"
     photo = read_photo(source).rgb
