@@ -27,11 +27,19 @@ def test_screenshot_of_an_edited_photo(qtbot, window, wait_until, group_photo: P
     assert shot.stat().st_size > 20_000
 
 
-def test_the_screenshot_tool_picks_a_shipped_model(qtbot, tmp_path: Path, capsys):
-    from keepsmiling_gui import screenshot
+def test_the_screenshot_tool_picks_a_shipped_model(tmp_path: Path):
+    """Run as a user runs it (its own process and QApplication, offscreen here)."""
+    import os
+    import subprocess
+    import sys
 
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KEEPSMILING_HOME": str(tmp_path / "home")}
     out = tmp_path / "shot.png"
-    assert screenshot.main([str(out), str(samples_dir() / "grace-hopper.jpg"), "--model", "complexgan"]) == 0
+    done = subprocess.run([sys.executable, "-m", "keepsmiling_gui.screenshot", str(out),
+                           str(samples_dir() / "grace-hopper.jpg"), "--model", "complexgan"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
     assert out.stat().st_size > 20_000
-    assert screenshot.main([str(tmp_path / "no.png"), "--model", "no-such-model"]) == 1
-    assert "no-such-model" in capsys.readouterr().err and not (tmp_path / "no.png").exists()
+    wrong = subprocess.run([sys.executable, "-m", "keepsmiling_gui.screenshot", str(tmp_path / "no.png"),
+                            "--model", "no-such-model"], env=env, capture_output=True, text=True, timeout=300)
+    assert wrong.returncode == 1 and "no-such-model" in wrong.stderr and not (tmp_path / "no.png").exists()
