@@ -106,8 +106,9 @@ def test_no_strength_folds_the_face(wild_editor, grace_hopper):
         assert det.min() >= PAINTED_MIN_AREA > 0, "no fold anywhere"
         assert det.max() <= 1 / MIN_JACOBIAN, "no area squeezed past the limit"
         assert det[bare].min() >= MIN_JACOBIAN, "unpainted skin is never stretched past the limit"
-    # past the limit the slider saturates: the render there is the render at the limit
+    # past the limit the slider saturates: the render there is the render at the limit, never past 2
     assert np.array_equal(wild_editor.render(prepared, high + 5), wild_editor.render(prepared, high))
+    assert high <= 2.0 and low >= -2.0
 
 
 def test_the_edit_moves_the_photos_own_pixels_at_full_resolution(wild_editor, grace_hopper):

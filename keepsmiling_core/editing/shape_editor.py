@@ -35,6 +35,9 @@ from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_j
 from keepsmiling_core.errors import CropError, EditError
 from keepsmiling_core.models.shape_texture import ShapeTexture, support
 
+# The strengths a shape edit takes: the field was trained fold-free up to 2 (``fold_reach``) and measured
+# up to 2; past it the lift reaches the cheeks and the lower rims of glasses and the face looks pulled.
+SHAPE_ALPHA_RANGE = (max(ALPHA_RANGE[0], -2.0), min(ALPHA_RANGE[1], 2.0))
 PAINT_HEADROOM = 0.1      # painted teeth may be this much brighter (of full scale) than the photo's brightest skin
 PAINTED_MIN_AREA = 0.05   # under the paint a source area may be stretched up to 20 times, never folded
 
@@ -60,7 +63,7 @@ class PreparedShape:
     base: np.ndarray                    # the photo's pixels in ``region`` before the edit
     up: Direction
     down: Direction
-    alpha_limits: tuple[float, float] = ALPHA_RANGE
+    alpha_limits: tuple[float, float] = SHAPE_ALPHA_RANGE
     state: dict = field(default_factory=dict, repr=False)
     grid: np.ndarray = field(repr=False, default=None)   # (H, W, 2) float32 pixel coordinates of the region
 
@@ -168,13 +171,13 @@ class ShapeEditor(Editor):
                     and (bare.size == 0 or bare.min() >= MIN_JACOBIAN))
 
     def _fold_free_limits(self, prepared: PreparedShape) -> tuple[float, float]:
-        """The strengths in ``ALPHA_RANGE`` up to which every map is ``acceptable`` (bisection, exact on
-        the map ``render`` uses); past them the slider saturates."""
+        """The strengths in ``SHAPE_ALPHA_RANGE`` up to which every map is ``acceptable`` (bisection, exact
+        on the map ``render`` uses); past them the slider saturates."""
         def fine(alpha: float) -> bool:
             return self.acceptable(prepared, alpha)
 
         limits = []
-        for end in ALPHA_RANGE:
+        for end in SHAPE_ALPHA_RANGE:
             good, bad = 0.0, float(end)
             if fine(bad):
                 limits.append(bad)
