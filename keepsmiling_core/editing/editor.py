@@ -226,11 +226,7 @@ class Editor:
     # ---------------------------------------------------------------- per face, once
     def prepare(self, photo: np.ndarray, face, face_index: int = 0) -> PreparedFace:
         """Check the face, crop it (the one crop module), build its mask and run the α-independent nets."""
-        check_face(face, photo.shape, self.options.min_mouth_px)
-        try:
-            crop = crop_mouth(photo, np.asarray(face.landmarks, np.float32), self.crop_config)
-        except CropError as exc:
-            raise EditError(f"This face cannot be edited: {exc}") from exc
+        crop = self.checked_crop(photo, face)
         landmarks = np.asarray(face.landmarks, np.float64)
         mouth = getattr(face, "mouth", None)
         size = self.crop_config.size
@@ -238,8 +234,7 @@ class Editor:
         window = edit_window(size, crop.matrix, landmarks[3:5], mouth) if self.options.adaptive_mask else None
         region = _mask_region(mask if window is None else np.maximum(mask, window), crop.matrix, photo.shape)
         x0, y0 = region[0], region[1]
-        region_matrix = crop.matrix.copy()
-        region_matrix[:, 2] += region_matrix[:, :2] @ np.array([x0, y0], np.float64)
+        region_matrix = region_to_crop(crop.matrix, region)
         skin = skin_weight(mask)
         prepared = PreparedFace(face=face, face_index=face_index, crop=crop, mask=mask, window=window, skin=skin,
                                 region=region, region_matrix=region_matrix,
@@ -249,6 +244,14 @@ class Editor:
         prepared.state = _on_cpu_render_thread(self.device, lambda: self._encode(crop.image[None]))
         prepared.zero = self.edited_crop(prepared, 0.0)
         return prepared
+
+    def checked_crop(self, photo: np.ndarray, face) -> MouthCrop:
+        """The face's aligned crop at the model's framing; EditError saying why when it cannot be edited."""
+        check_face(face, photo.shape, self.options.min_mouth_px)
+        try:
+            return crop_mouth(photo, np.asarray(face.landmarks, np.float32), self.crop_config)
+        except CropError as exc:
+            raise EditError(f"This face cannot be edited: {exc}") from exc
 
     def _encode(self, crops: np.ndarray) -> dict:
         from keepsmiling_core.data.tensors import to_tensor
@@ -415,6 +418,13 @@ def _paste_change(base: np.ndarray, crop: np.ndarray, prepared: PreparedFace, al
     np.rint(out, out=out)
     np.clip(out, 0, 255, out=out)
     return out.astype(np.uint8)
+
+
+def region_to_crop(matrix: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
+    """The photo -> crop affine ``matrix`` re-based to pixels of ``region`` (x0, y0, ...)."""
+    out = np.array(matrix, np.float64, copy=True)
+    out[:, 2] += out[:, :2] @ np.array(region[:2], np.float64)
+    return out
 
 
 def _warp_mask(mask: np.ndarray, region_matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

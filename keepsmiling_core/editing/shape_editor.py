@@ -21,18 +21,18 @@ import numpy as np
 import torch
 
 from keepsmiling_core.compositing.tone import fit_paint_to_photo
-from keepsmiling_core.data.crops import MouthCrop, crop_mouth, warp_to_photo
-from keepsmiling_core.editing.checks import check_face
+from keepsmiling_core.data.crops import MouthCrop, warp_to_photo
 from keepsmiling_core.editing.editor import (
     EditOptions,
     Editor,
     EditResult,
     _mask_region,
     _on_cpu_render_thread,
+    region_to_crop,
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE
-from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_jacobian
-from keepsmiling_core.errors import CropError, EditError
+from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_jacobian, strength_limits
+from keepsmiling_core.errors import EditError
 from keepsmiling_core.models.shape_texture import ShapeTexture, support
 
 # The strengths a shape edit takes: the field was trained fold-free up to 2 (``fold_reach``) and measured
@@ -102,17 +102,12 @@ class ShapeEditor(Editor):
             raise EditError(f"The model in {self.model.path} edits images, not shapes; open it with Editor.")
 
     def prepare(self, photo: np.ndarray, face, face_index: int = 0) -> PreparedShape:
-        check_face(face, photo.shape, self.options.min_mouth_px)
-        try:
-            crop = crop_mouth(photo, np.asarray(face.landmarks, np.float32), self.crop_config)
-        except CropError as exc:
-            raise EditError(f"This face cannot be edited: {exc}") from exc
+        crop = self.checked_crop(photo, face)
         size = self.crop_config.size
         reach = support(size).numpy()[0, 0] > 0
         region = _mask_region(reach.astype(np.float32), crop.matrix, photo.shape)
         x0, y0, x1, y1 = region
-        region_matrix = crop.matrix.copy()
-        region_matrix[:, 2] += region_matrix[:, :2] @ np.array([x0, y0], np.float64)
+        region_matrix = region_to_crop(crop.matrix, region)
         state = _on_cpu_render_thread(self.device, lambda: self._encode(crop.image[None]))
         ys, xs = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
         grid = np.dstack([xs, ys])
@@ -173,20 +168,7 @@ class ShapeEditor(Editor):
     def _fold_free_limits(self, prepared: PreparedShape) -> tuple[float, float]:
         """The strengths in ``SHAPE_ALPHA_RANGE`` up to which every map is ``acceptable`` (bisection, exact
         on the map ``render`` uses); past them the slider saturates."""
-        def fine(alpha: float) -> bool:
-            return self.acceptable(prepared, alpha)
-
-        limits = []
-        for end in SHAPE_ALPHA_RANGE:
-            good, bad = 0.0, float(end)
-            if fine(bad):
-                limits.append(bad)
-                continue
-            for _ in range(5):
-                middle = (good + bad) / 2
-                good, bad = (middle, bad) if fine(middle) else (good, middle)
-            limits.append(good)
-        return limits[0], limits[1]
+        return strength_limits(lambda alpha: self.acceptable(prepared, alpha), SHAPE_ALPHA_RANGE)
 
     def render(self, prepared: PreparedShape, alpha: float, base: np.ndarray | None = None) -> np.ndarray:
         base = prepared.base if base is None else base

@@ -142,6 +142,23 @@ def map_jacobian(coords: np.ndarray) -> np.ndarray:
     return dx[..., 0] * dy[..., 1] - dy[..., 0] * dx[..., 1]
 
 
+def strength_limits(fine, alpha_range: tuple[float, float]) -> tuple[float, float]:
+    """The strengths towards each end of ``alpha_range`` up to which ``fine(alpha)`` holds: the end itself
+    when it is fine, else a bisection from 0 (which is always fine: the photo) to 1/32 of the range —
+    finer steps are invisible on the slider."""
+    limits = []
+    for end in alpha_range:
+        if fine(end):
+            limits.append(float(end))
+            continue
+        good, bad = 0.0, float(end)
+        for _ in range(5):
+            middle = (good + bad) / 2
+            good, bad = (middle, bad) if fine(middle) else (good, middle)
+        limits.append(good)
+    return limits[0], limits[1]
+
+
 def _smoothstep(t: np.ndarray) -> np.ndarray:
     t = np.clip(t, 0.0, 1.0)
     return t * t * (3 - 2 * t)
@@ -249,17 +266,7 @@ class WarpEditor:
             det = map_jacobian(self.inverse_map(prepared, alpha))
             return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN)
 
-        limits = []
-        for end in self.options.alpha_range:
-            if fine(end):
-                limits.append(float(end))
-                continue
-            good, bad = 0.0, float(end)
-            for _ in range(5):   # to 1/32 of the range: finer steps are invisible on the slider
-                middle = (good + bad) / 2
-                good, bad = (middle, bad) if fine(middle) else (good, middle)
-            limits.append(good)
-        return limits[0], limits[1]
+        return strength_limits(fine, self.options.alpha_range)
 
     def _region(self, points: np.ndarray, frame: EyeFrame, photo_shape) -> tuple[tuple[int, int, int, int], tuple]:
         """The photo box the warp may touch (jaw, nose and mouth plus a margin) and its inner box."""

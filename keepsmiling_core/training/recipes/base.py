@@ -194,6 +194,23 @@ def pooled_view(factor: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
     return view
 
 
+def smile_head_view(hp: Any) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The view a recipe's smile head judges: ``shape_view`` when ``hp.cls_shape_view``, else ``pooled_view``."""
+    return shape_view(hp.cls_blur) if getattr(hp, "cls_shape_view", False) else pooled_view(hp.cls_blur)
+
+
+def add_shape_penalties(loss: torch.Tensor, hp: Any, edits: list, losses: dict) -> torch.Tensor:
+    """``loss`` plus the weighted fold / move / paint penalties of these ``ShapeTexture`` edits
+    (``ShapeEditWeights``); each penalty's mean over the edits goes to ``losses`` for the log."""
+    from ...models.shape_texture import field_penalties
+
+    for edit in edits:
+        for name, value in field_penalties(edit, reach=hp.fold_reach).items():
+            loss = loss + getattr(hp, f"lambda_{name}") * value
+            losses[name] = losses.get(name, 0) + value.detach() / len(edits)
+    return loss
+
+
 def shape_view(blur: int = 2) -> Callable[[torch.Tensor], torch.Tensor]:
     """What a smile head sees when it must judge shape, not brightness: each crop's grey level with its
     own mean and contrast removed (a brighter or paler mouth looks the same), pooled by ``blur``. Lifted

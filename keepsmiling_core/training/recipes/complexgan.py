@@ -13,16 +13,16 @@ import dataclasses
 
 import torch
 
-from ...models.shape_texture import field_penalties, is_shape_net
+from ...models.shape_texture import is_shape_net
 from ..losses import d_wasserstein, g_wasserstein, gradient_penalty, smile_loss
 from .base import (
     CommonHyperparameters,
     Recipe,
     ShapeEditWeights,
+    add_shape_penalties,
     critic_outputs,
-    pooled_view,
     set_requires_grad,
-    shape_view,
+    smile_head_view,
     zero_step,
 )
 
@@ -78,7 +78,7 @@ class ComplexGANRecipe(Recipe):
         set_requires_grad(D, True)
         with torch.no_grad(), self.autocast():
             fake = G(images, c_trg)
-        view = shape_view(hp.cls_blur) if hp.cls_shape_view else pooled_view(hp.cls_blur)
+        view = smile_head_view(hp)
         with self.autocast():
             src_real, cls_real = critic_outputs(D, images, view)
             src_fake, _ = D(fake)
@@ -111,10 +111,7 @@ class ComplexGANRecipe(Recipe):
                 lambda_cls_g = hp.lambda_cls if hp.lambda_cls_g is None else hp.lambda_cls_g
                 loss_g = g_adv + lambda_cls_g * g_cls + hp.lambda_rec * g_rec
                 if shape:
-                    for edit in (mask, rec_mask):
-                        for name, value in field_penalties(edit, reach=hp.fold_reach).items():
-                            loss_g = loss_g + getattr(hp, f"lambda_{name}") * value
-                            losses[name] = losses.get(name, 0) + value.detach() / 2
+                    loss_g = add_shape_penalties(loss_g, hp, [mask, rec_mask], losses)
                 elif mask is not None:
                     masks = torch.cat([mask, rec_mask]).float()
                     mask_mean = masks.mean()

@@ -22,16 +22,16 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
-from ...models.shape_texture import deliver, field_penalties, is_shape_net
+from ...models.shape_texture import deliver, is_shape_net
 from ..losses import g_nonsaturating
 from .base import (
     CommonHyperparameters,
     Recipe,
     ShapeEditWeights,
+    add_shape_penalties,
     critic_outputs,
-    pooled_view,
     set_requires_grad,
-    shape_view,
+    smile_head_view,
     zero_step,
 )
 
@@ -84,7 +84,7 @@ class SplitGANRecipe(Recipe):
                 edited = None if edited is None else deliver(images, edited)
 
         fakes = recon if edited is None else torch.cat([recon, edited])
-        cls_view = shape_view(hp.cls_blur) if hp.cls_shape_view else pooled_view(hp.cls_blur)
+        cls_view = smile_head_view(hp)
         losses, _ = self.nonsaturating_critic_step(D, images, fakes, step, smiling, hp.lambda_cls,
                                                       hp.cls_r1_gamma, cls_view)
         rec_l1 = (recon.detach().float() - images).abs().mean()
@@ -102,10 +102,7 @@ class SplitGANRecipe(Recipe):
                     cycle = (De(E(recon)).float() - images).abs().mean()
                     loss_g = loss_g + hp.lambda_cycle * cycle
                     losses["cycle_l1"] = cycle.detach()
-                for edit in edits:
-                    for name, value in field_penalties(edit, reach=hp.fold_reach).items():
-                        loss_g = loss_g + getattr(hp, f"lambda_{name}") * value
-                        losses[name] = losses.get(name, 0) + value.detach() / len(edits)
+                loss_g = add_shape_penalties(loss_g, hp, edits, losses)
                 if edited is not None:
                     # The editor pastes x + (De(z + shift) - De(z)), toned and masked (a shape edit: as delivered).
                     judged = self.delivered(images, edited - recon) if hp.judge_delivered and not shape else None
