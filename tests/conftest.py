@@ -14,7 +14,8 @@ import torch  # noqa: E402
 
 from keepsmiling_core.paths import mtfl_dir, shared_data_dir  # noqa: E402
 
-# Small test tensors gain nothing from threads, and the suite shares 2 cores with other jobs.
+# Small test tensors gain nothing from threads (OpenMP workers spinning beside Qt's and the tests' own threads
+# made the suite slower); only the shared tiny training runs use two (fixtures_models.training_threads).
 torch.set_num_threads(1)
 
 
@@ -53,4 +54,6 @@ def genki_root() -> Path:
 #   fixtures_training.py -- a slow training step (each layer slower) for stop and quit latency, and the
 #                           uninterrupted reference runs that stop/resume tests compare with
 #   fixtures_photos.py -- a real photo of two faces whose edit regions overlap
-pytest_plugins = ["fixtures_data", "fixtures_models", "fixtures_training", "fixtures_photos"]
+#   checkout_guard.py  -- fails the run when the tests changed the checkout
+pytest_plugins = ["fixtures_data", "fixtures_models", "fixtures_training", "fixtures_photos", "checkout_guard"]
+
