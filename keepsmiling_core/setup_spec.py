@@ -25,6 +25,7 @@ from typing import Any
 PRESETS = ("default", "original")   # preset names a checkpoint or run may store
 # The registry lines: modules of keepsmiling_core/setups defining ``SPEC``, in the CLI's order.
 BUILTIN = ("simplegan", "complexgan", "splitgan")
+DEFAULT_SETUP = "splitgan"          # what `keepsmiling train` and the training dialog start from
 
 
 @dataclass(frozen=True)

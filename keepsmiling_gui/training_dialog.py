@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from keepsmiling_core.paths import mtfl_dir
-from keepsmiling_core.setups import get_setup, listed_setups
+from keepsmiling_core.setups import DEFAULT_SETUP, get_setup, listed_setups
 from keepsmiling_core.training.config import supports_shape_edits
 
 from .loss_plot import LossPlot
@@ -269,7 +269,7 @@ class TrainingDialog(QDialog):
     # settings -------------------------------------------------------------------------------------
     def _load_settings(self) -> None:
         s = self.settings
-        self.setup.setCurrentIndex(max(0, self.setup.findData(s.value("train/setup", "splitgan"))))
+        self.setup.setCurrentIndex(max(0, self.setup.findData(s.value("train/setup", DEFAULT_SETUP))))
         self.dataset_kind.setCurrentIndex(max(0, self.dataset_kind.findData(s.value("train/dataset_kind", "mtfl"))))
         self.dataset_path.setText(str(s.value("train/dataset_path", str(mtfl_dir()))))
         self.frontal_only.setChecked(s.value("train/frontal_only", True, bool))

@@ -21,6 +21,7 @@ from typing import Any
 
 from keepsmiling_core.errors import KeepSmilingError
 from keepsmiling_core.paths import user_dir
+from keepsmiling_core.setup_spec import DEFAULT_SETUP
 from keepsmiling_core.training.stopping import StopRequested
 
 DATASET_KINDS = {"MTFL": "mtfl", "CelebA": "celeba", "Folders": "folders"}
@@ -33,7 +34,7 @@ class TrainingRequest:
     ``steps``, ``batch_size`` and ``lr`` are what the user changed; None keeps the preset's value (the
     setup's spec, ``keepsmiling_core/setups``), exactly as ``keepsmiling train`` without the flag."""
 
-    setup: str = "splitgan"
+    setup: str = DEFAULT_SETUP
     dataset_kind: str = "mtfl"
     dataset_path: str = ""
     size: int = 64

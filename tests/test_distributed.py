@@ -167,3 +167,26 @@ def test_a_dead_rank_ends_the_job_with_its_name() -> None:
     with pytest.raises(TrainingError, match="rank 1 of 2 failed"):
         launch(2, _die_on_rank_one, threads_per_process=1)
     assert time.perf_counter() - started < 60
+
+
+@pytest.mark.parametrize(("setup", "hparams", "expected"), [
+    ("splitgan", {}, {"discriminator"}),                                   # R1 on real crops
+    ("splitgan", {"r1_gamma": 0.0, "cls_r1_gamma": 0.0}, set()),
+    ("complexgan", {}, {"discriminator"}),                                 # WGAN-GP
+    ("complexgan", {"lambda_gp": 0.0}, set()),
+    ("simplegan", {}, set()),                                              # the default has no R1
+    ("simplegan", {"r1_gamma": 1.0}, {"discriminator"}),
+])
+def test_nets_with_a_gradient_penalty_keep_their_batchnorm(setup: str, hparams: dict, expected: set) -> None:
+    """Each recipe says which of its nets are differentiated twice; SyncBatchNorm skips exactly those."""
+    from keepsmiling_core.setups import get_setup
+
+    spec = get_setup(setup)
+    nets = build_setup(setup, preset="original", size=64)  # original networks have BatchNorm; some need 64 px
+    recipe = spec.recipe_class()(nets, spec.hyperparameters("original", hparams), torch.device("cpu"))
+    assert recipe.twice_differentiated == expected
+    with_batchnorm = {name for name, net in nets.items()
+                      if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())}
+    from keepsmiling_core.training.distributed import convert_sync_batchnorm
+
+    assert set(convert_sync_batchnorm(nets, recipe.twice_differentiated)) == with_batchnorm - expected

@@ -137,7 +137,7 @@ class PreparedFace:
     state: dict = field(default_factory=dict)   # model-specific tensors (latent, translations)
 
 
-def default_model_path(kind: str = "splitgan", must_exist: bool = True) -> Path:
+def default_model_path(kind: str, must_exist: bool = True) -> Path:
     """The shipped model of a kind: resources/models/<kind>/ (EditError when it is not installed)."""
     from keepsmiling_core.paths import shipped_models_dir
 

@@ -236,13 +236,14 @@ def compute_direction(run_dir: str | Path, cache_dir: str | Path, method: str = 
     from keepsmiling_core.data.cache import load_crop_cache
     from keepsmiling_core.device import pick_device
     from keepsmiling_core.models.checkpoint import load_model
+    from keepsmiling_core.setup_spec import get_setup
 
     if method not in METHODS:
         raise KeepSmilingError(f"Unknown direction method {method!r}: choose one of {', '.join(METHODS)}.")
     model = load_model(Path(run_dir), device=pick_device(device))
-    if model.setup != "splitgan":
-        raise KeepSmilingError(
-            f"{run_dir} holds a {model.setup} model; a latent smile direction needs a SplitGAN run.")
+    if not get_setup(model.setup).needs_direction:
+        raise KeepSmilingError(f"{run_dir} holds a {model.setup} model, whose edits need no latent smile "
+                               "direction; only setups that edit along one (SplitGAN) take it.")
     cache = load_crop_cache(Path(cache_dir))
     if cache.size != model.size:
         raise KeepSmilingError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from keepsmiling_core.setup_spec import (
     BUILTIN,
+    DEFAULT_SETUP,
     PRESETS,
     SetupSpec,
     TrainingPreset,
@@ -21,5 +22,5 @@ from keepsmiling_core.setup_spec import (
     unregister,
 )
 
-__all__ = ["BUILTIN", "PRESETS", "SetupSpec", "TrainingPreset", "editable_setups", "find_setup", "get_setup",
+__all__ = ["BUILTIN", "DEFAULT_SETUP", "PRESETS", "SetupSpec", "TrainingPreset", "editable_setups", "find_setup", "get_setup",
            "listed_setups", "register", "setup_names", "unregister"]

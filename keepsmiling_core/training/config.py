@@ -11,7 +11,7 @@ from typing import Any
 
 from ..atomic import atomic_write_text
 from ..errors import TrainingError
-from ..setup_spec import PRESETS, find_setup, setup_names
+from ..setup_spec import DEFAULT_SETUP, PRESETS, find_setup, setup_names
 
 # Fields a resumed run may change without breaking exact reproduction of the uninterrupted run.
 RESUMABLE_CHANGES = ("steps", "device", "resume", "checkpoint_every", "sample_every", "log_every",
@@ -47,7 +47,7 @@ class TrainConfig:
     dataclasses, e.g. ``{"lambda_rec": 5.0, "n_critic": 3}``); ``arch`` overrides network widths.
     """
 
-    setup: str = "splitgan"
+    setup: str = DEFAULT_SETUP
     data: str = ""                     # crop cache folder (keepsmiling prepare)
     out: str = ""                      # run folder
     preset: str = "default"

@@ -245,7 +245,7 @@ class Trainer:
         if shard.distributed:
             distributed.average_gradients_on_step(shard, recipe.optimizers)
             if device.type == "cuda":
-                distributed.convert_sync_batchnorm(nets, _twice_differentiated(hp))
+                distributed.convert_sync_batchnorm(nets, recipe.twice_differentiated)
 
         data = BatchSource(cache, recipe.select_training_indices(np.asarray(cache.smiling)), hp.batch_size,
                            device, cfg.seed, shard)
@@ -504,12 +504,6 @@ class _Throughput:
             speed[peak_mb] = torch.cuda.max_memory_allocated(self.device) / 2**20
         self.reset(step)
         return speed
-
-
-def _twice_differentiated(hp) -> set[str]:
-    """Nets whose loss takes a gradient of a gradient (R1, gradient penalty): SyncBatchNorm cannot serve them."""
-    penalised = any(getattr(hp, name, 0) or 0 for name in ("r1_gamma", "cls_r1_gamma", "lambda_gp"))
-    return {"discriminator"} if penalised else set()
 
 
 def _per_process_batch(resolved: dict, batch_size: int, world: int) -> int:

@@ -94,6 +94,12 @@ class Recipe(ABC):
         ``edit_mask`` from the crop cache's landmarks. Recipes with such an option override this."""
         return False
 
+    @property
+    def twice_differentiated(self) -> set[str]:
+        """Nets whose loss takes a gradient of a gradient (R1, a gradient penalty): a data-parallel GPU run
+        cannot give them SyncBatchNorm. Recipes with such a penalty override this."""
+        return set()
+
     def adam(self, params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, betas=(self.hp.beta1, self.hp.beta2))
 

@@ -49,6 +49,10 @@ class ComplexGANRecipe(Recipe):
     def needs_edit_mask(self) -> bool:
         return bool(self.hp.judge_delivered)
 
+    @property
+    def twice_differentiated(self) -> set[str]:
+        return {"discriminator"} if self.hp.lambda_gp else set()
+
     def make_optimizers(self):
         return {
             "generator": self.adam(self.nets["generator"].parameters(), self.hp.lr_g),

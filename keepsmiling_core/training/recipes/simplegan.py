@@ -24,6 +24,10 @@ class SimpleGANHyperparameters(CommonHyperparameters):
 class SimpleGANRecipe(Recipe):
     setup = "simplegan"
 
+    @property
+    def twice_differentiated(self) -> set[str]:
+        return {"discriminator"} if self.hp.r1_gamma else set()
+
     def make_optimizers(self):
         return {
             "generator": self.adam(self.nets["generator"].parameters(), self.hp.lr_g),

@@ -60,6 +60,10 @@ class SplitGANRecipe(Recipe):
     def needs_edit_mask(self) -> bool:
         return bool(self.hp.judge_delivered)
 
+    @property
+    def twice_differentiated(self) -> set[str]:
+        return {"discriminator"} if self.hp.r1_gamma or self.hp.cls_r1_gamma else set()
+
     def make_optimizers(self):
         autoencoder = [*self.nets["encoder"].parameters(), *self.nets["decoder"].parameters()]
         return {
