@@ -18,17 +18,13 @@ def _label_plane(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     return c.to(x.dtype).view(-1, 1, 1, 1).expand(x.shape[0], 1, x.shape[2], x.shape[3])
 
 
-class StarGenerator(nn.Module):
-    """Our ComplexGAN generator: 7x7 stride-1 stem, 2 downsamplings, residual blocks, 2 upsamplings, 7x7 heads.
+class LabelledDownsampler(nn.Module):
+    """The front both ComplexGAN generators share: a 7x7 stride-1 stem over the image and its label plane,
+    two stride-2 downsamplings to S/4 with 4·conv_dim channels. The label also enters as a learned
+    per-channel shift after the stem and at the bottleneck, because instance norm removes a constant input
+    plane everywhere except at the borders (both shifts start at zero)."""
 
-    GANimation-style output: a colour image C and an attention mask M in [0, 1];
-    output = M·C + (1 − M)·x, so pixels the edit does not need stay exactly as they were, which is
-    what lets it converge on a CPU budget. The label enters as an input plane (StarGAN) and as a learned
-    per-channel shift after the stem and at the bottleneck, because instance norm removes a constant
-    input plane everywhere except at the borders.
-    """
-
-    def __init__(self, size: int = 64, conv_dim: int = 32, res_blocks: int = 3) -> None:
+    def __init__(self, size: int, conv_dim: int) -> None:
         super().__init__()
         check_size(size)
         w = conv_dim
@@ -40,6 +36,27 @@ class StarGenerator(nn.Module):
             nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False), instance_norm(4 * w),
         )
         self.bottleneck_label = nn.Linear(1, 4 * w)
+        nn.init.zeros_(self.stem_label.weight)
+        nn.init.zeros_(self.bottleneck_label.weight)
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Features (B, 4·conv_dim, S/4, S/4) of ``x`` for the target label ``c`` (B,)."""
+        c = c.to(x.dtype).view(-1, 1)
+        h = self.stem(torch.cat([x, _label_plane(x, c)], dim=1)) + self.stem_label(c)[:, :, None, None]
+        return self.down(h) + self.bottleneck_label(c)[:, :, None, None]
+
+
+class StarGenerator(LabelledDownsampler):
+    """Our ComplexGAN generator: 7x7 stride-1 stem, 2 downsamplings, residual blocks, 2 upsamplings, 7x7 heads.
+
+    GANimation-style output: a colour image C and an attention mask M in [0, 1];
+    output = M·C + (1 − M)·x, so pixels the edit does not need stay exactly as they were, which is
+    what lets it converge on a CPU budget. The label enters as in ``LabelledDownsampler``.
+    """
+
+    def __init__(self, size: int = 64, conv_dim: int = 32, res_blocks: int = 3) -> None:
+        super().__init__(size, conv_dim)
+        w = conv_dim
         self.blocks = nn.Sequential(*[ResidualBlock(4 * w) for _ in range(res_blocks)])
         # Nearest upsampling + 3x3 conv instead of transposed convs: no checkerboard in the attention mask.
         self.up = nn.Sequential(
@@ -51,15 +68,10 @@ class StarGenerator(nn.Module):
         self.colour = nn.Sequential(nn.Conv2d(w, 3, 7, 1, 3), nn.Tanh())
         self.mask = nn.Conv2d(w, 1, 7, 1, 3)
         nn.init.constant_(self.mask.bias, -1.0)  # start mostly "keep the input"
-        nn.init.zeros_(self.stem_label.weight)
-        nn.init.zeros_(self.bottleneck_label.weight)
 
     def forward_with_mask(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (translated image, attention mask (B, 1, H, W)); the mask feeds the sparsity/smoothness losses."""
-        c = c.to(x.dtype).view(-1, 1)
-        h = self.stem(torch.cat([x, _label_plane(x, c)], dim=1)) + self.stem_label(c)[:, :, None, None]
-        h = self.down(h) + self.bottleneck_label(c)[:, :, None, None]
-        h = self.up(self.blocks(h))
+        h = self.up(self.blocks(self.encode(x, c)))
         mask = torch.sigmoid(self.mask(h))
         return mask * self.colour(h) + (1 - mask) * x, mask
 
@@ -71,35 +83,21 @@ class StarGenerator(nn.Module):
         return translate_with_alpha(self, x, c, alpha)
 
 
-class ShapeStarGenerator(nn.Module):
-    """``StarGenerator``'s stem, down-sampling and residual blocks, ending in a ``ShapeTextureHead``: for the
+class ShapeStarGenerator(LabelledDownsampler):
+    """``StarGenerator``'s front (``LabelledDownsampler``) and residual blocks, ending in a ``ShapeTextureHead``: for the
     target label it returns how to move the input's pixels and what to paint where the lips part.
     ``forward`` returns the delivered crop, so the recipe's losses (cycle, critic) see what the photo gets."""
 
     edits_shape = True
 
     def __init__(self, size: int = 64, conv_dim: int = 32, res_blocks: int = 3) -> None:
-        super().__init__()
-        check_size(size)
+        super().__init__(size, conv_dim)
         w = conv_dim
-        self.stem = nn.Sequential(nn.Conv2d(4, w, 7, 1, 3, bias=False), instance_norm(w))
-        self.stem_label = nn.Linear(1, w)
-        self.down = nn.Sequential(
-            nn.ReLU(inplace=True),
-            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), instance_norm(2 * w), nn.ReLU(inplace=True),
-            nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False), instance_norm(4 * w),
-        )
-        self.bottleneck_label = nn.Linear(1, 4 * w)
         self.blocks = nn.Sequential(*[ResidualBlock(4 * w) for _ in range(res_blocks)], nn.ReLU(inplace=True))
         self.head = ShapeTextureHead(size, 4 * w, 2 * w)
-        nn.init.zeros_(self.stem_label.weight)
-        nn.init.zeros_(self.bottleneck_label.weight)
 
     def edit(self, x: torch.Tensor, c: torch.Tensor) -> ShapeTexture:
-        c = c.to(x.dtype).view(-1, 1)
-        h = self.stem(torch.cat([x, _label_plane(x, c)], dim=1)) + self.stem_label(c)[:, :, None, None]
-        h = self.down(h) + self.bottleneck_label(c)[:, :, None, None]
-        return self.head(self.blocks(h))
+        return self.head(self.blocks(self.encode(x, c)))
 
     def forward_with_edit(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, ShapeTexture]:
         edit = self.edit(x, c)
