@@ -13,14 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-
 from keepsmiling_core.paths import samples_dir
 
-from .gui_thread_gc import collect_garbage_on_gui_thread
-from .main_window import MainWindow
-from .settings import configure_application_names, use_settings_folder
+from .model_catalog import find_models
 
 TIMEOUT_S = 180
 
@@ -34,6 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None,
                         help="shipped model folder name to pick in the model list (default: the app's default)")
     args = parser.parse_args(argv)
+    if args.model:  # before Qt and torch load: a mistyped name is answered at once
+        shipped = [Path(entry.path).name for entry in find_models() if entry.shipped]
+        if args.model not in shipped:
+            print(f"no shipped model named {args.model!r} in the model list; choose one of {', '.join(shipped)}",
+                  file=sys.stderr)
+            return 1
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .gui_thread_gc import collect_garbage_on_gui_thread
+    from .main_window import MainWindow
+    from .settings import configure_application_names, use_settings_folder
+
     configure_application_names()
     # A throw-away settings folder: the shot shows the default model and layout, not the user's last ones.
     settings_dir = tempfile.TemporaryDirectory(prefix="keepsmiling-shot-")

@@ -14,8 +14,8 @@ import torch  # noqa: E402
 
 from keepsmiling_core.paths import mtfl_dir, shared_data_dir  # noqa: E402
 
-# Small test tensors gain nothing from threads (OpenMP workers spinning beside Qt's and the tests' own threads
-# made the suite slower); only the shared tiny training runs use two (fixtures_models.training_threads).
+# Small test tensors gain nothing from threads, and the shared tiny runs train in a background process on the
+# other core (fixtures_models).
 torch.set_num_threads(1)
 
 
@@ -50,7 +50,8 @@ def genki_root() -> Path:
 
 # Shared fixtures live beside this file, one module per owner, so parts can grow them independently:
 #   fixtures_data.py   -- small real crop caches built from MTFL (owner: data)
-#   fixtures_models.py -- tiny real trained runs (SplitGAN, ComplexGAN, classifier) (owner: editing)
+#   fixtures_models.py -- tiny real trained runs (SplitGAN, ComplexGAN, shape x texture, classifier), trained in a
+#                         background process while the tests that do not need them run (owner: editing)
 #   fixtures_training.py -- a slow training step (each layer slower) for stop and quit latency, and the
 #                           uninterrupted reference runs that stop/resume tests compare with
 #   fixtures_photos.py -- a real photo of two faces whose edit regions overlap

@@ -65,8 +65,8 @@ def test_a_blurred_mouth_loses_sharpness(grace):
     assert sharpness_kept(photo, blurred, areas) < 0.6
 
 
-# Enough updates to learn a blob (accuracy 0.95 measured at seed 0) while real against real stays at chance
-# (0.60; 150 steps, the default's range, fitted that noise to 0.675 and took 2.5x as long).
+# Enough updates to learn a blob (accuracy 0.98 measured at seed 0 with 2 folds) while real against real stays
+# at chance (0.625; 150 steps, the default's range, fitted that noise to 0.675 and took 2.5x as long).
 DETECT_STEPS = 60
 
 
@@ -77,7 +77,7 @@ def smiling_crops(small_cache_64):
 
 
 def test_detectability_of_real_against_real_is_chance(smiling_crops):
-    result = detectability(smiling_crops[:80], smiling_crops[80:160], seed=0, folds=4, steps=DETECT_STEPS)
+    result = detectability(smiling_crops[:80], smiling_crops[80:160], seed=0, folds=2, steps=DETECT_STEPS)
     assert 0.3 <= result.accuracy <= 0.7
     assert result.per_class == 80
 
@@ -86,5 +86,5 @@ def test_detectability_sees_a_grey_blob_on_the_lips(smiling_crops):
     blobbed = smiling_crops[80:160].copy()
     for crop in blobbed:
         cv2.ellipse(crop, (32, 38), (12, 5), 0, 0, 360, (200, 200, 200), -1)
-    result = detectability(smiling_crops[:80], blobbed, seed=0, folds=4, steps=DETECT_STEPS)
+    result = detectability(smiling_crops[:80], blobbed, seed=0, folds=2, steps=DETECT_STEPS)
     assert result.accuracy >= 0.85
