@@ -12,17 +12,26 @@ from keepsmiling_gui.model_catalog import describe_model
 from keepsmiling_gui.training_dialog import TrainingDialog
 
 
-@pytest.fixture
-def dialog(qtbot, messages, mtfl_subset: Path, tmp_path: Path, wait_until):
+def small_data_dialog(qtbot, mtfl_subset: Path, tmp_path: Path, setup: str | None = None) -> TrainingDialog:
+    """A training dialog on 48 faces of the MTFL subset at 32 px, runs under ``tmp_path``; every other field
+    as the dialog shows it (``setup`` picked first, since the fields follow the setup's preset)."""
     dlg = TrainingDialog()
     qtbot.addWidget(dlg)
+    if setup is not None:
+        dlg.setup.setCurrentIndex(dlg.setup.findData(setup))
     dlg.dataset_kind.setCurrentIndex(dlg.dataset_kind.findData("mtfl"))
     dlg.dataset_path.setText(str(mtfl_subset))
     dlg.size.setCurrentIndex(dlg.size.findData(32))
     dlg.limit.setValue(48)
-    dlg.batch_size.setValue(8)
     dlg.out_dir.setText(str(tmp_path / "runs"))
     dlg.extra_config = {"tensorboard": False}
+    return dlg
+
+
+@pytest.fixture
+def dialog(qtbot, messages, mtfl_subset: Path, tmp_path: Path, wait_until):
+    dlg = small_data_dialog(qtbot, mtfl_subset, tmp_path)
+    dlg.batch_size.setValue(8)
     dlg.show()
     yield dlg
     if dlg.running:
@@ -305,16 +314,8 @@ def test_an_untouched_dialog_trains_what_the_cli_trains(qtbot, mtfl_subset: Path
     from keepsmiling_core.cli.main import main as cli_main
     from keepsmiling_gui.training_job import TrainingJob
 
-    dlg = TrainingDialog()
-    qtbot.addWidget(dlg)
-    dlg.setup.setCurrentIndex(dlg.setup.findData("splitgan"))
-    dlg.dataset_kind.setCurrentIndex(dlg.dataset_kind.findData("mtfl"))
-    dlg.dataset_path.setText(str(mtfl_subset))
-    dlg.size.setCurrentIndex(dlg.size.findData(32))
-    dlg.limit.setValue(48)
-    dlg.steps.setValue(2)  # the one field changed: a short run
-    dlg.out_dir.setText(str(tmp_path / "runs"))
-    dlg.extra_config = {"tensorboard": False}
+    dlg = small_data_dialog(qtbot, mtfl_subset, tmp_path, "splitgan")
+    dlg.steps.setValue(2)  # the one training field changed: a short run
     job = TrainingJob(dlg.request())
     result = job.run(lambda event: None)
     app = json.loads((Path(result["run_dir"]) / "config.json").read_text())
@@ -336,20 +337,12 @@ def test_shape_edits_in_the_dialog_train_what_the_cli_flag_trains(qtbot, mtfl_su
     from keepsmiling_core.editing.shape_editor import ShapeEditor
     from keepsmiling_gui.training_job import TrainingJob
 
-    dlg = TrainingDialog()
-    qtbot.addWidget(dlg)
-    dlg.setup.setCurrentIndex(dlg.setup.findData("simplegan"))
+    dlg = small_data_dialog(qtbot, mtfl_subset, tmp_path, "simplegan")
     assert not dlg.shape_edits.isEnabled(), "SimpleGAN draws mouths from noise: nothing to move"
     dlg.setup.setCurrentIndex(dlg.setup.findData("complexgan"))
     assert dlg.shape_edits.isEnabled()
     dlg.shape_edits.setChecked(True)
-    dlg.dataset_kind.setCurrentIndex(dlg.dataset_kind.findData("mtfl"))
-    dlg.dataset_path.setText(str(mtfl_subset))
-    dlg.size.setCurrentIndex(dlg.size.findData(32))
-    dlg.limit.setValue(48)
     dlg.steps.setValue(2)
-    dlg.out_dir.setText(str(tmp_path / "runs"))
-    dlg.extra_config = {"tensorboard": False}
     result = TrainingJob(dlg.request()).run(lambda event: None)
     app = json.loads((Path(result["run_dir"]) / "config.json").read_text())
     assert cli_main(["train", "--setup", "complexgan", "--shape-edits", "--data", str(result["cache"]),

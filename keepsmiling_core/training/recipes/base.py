@@ -34,6 +34,15 @@ class CommonHyperparameters:
 
 
 @dataclasses.dataclass
+class SmileHeadOptions:
+    """How a generator's smile loss is judged by the critic's smile head (SplitGAN and ComplexGAN)."""
+
+    cls_blur: int = 1              # the head judges crops average-pooled by this factor (1 = sharp)
+    judge_delivered: bool = False  # the loss sees the edit as pasted: x + its brightness change inside the mouth mask
+    edit_margin: float = 0.0       # the loss keeps pulling until the head's logit is this far on the target side
+
+
+@dataclasses.dataclass
 class ShapeEditWeights:
     """Loss weights of a generator that emits shape × texture edits (``models/shape_texture``); only read
     when the run's ``arch`` has ``shape_output: true``."""

@@ -19,6 +19,7 @@ from .base import (
     CommonHyperparameters,
     Recipe,
     ShapeEditWeights,
+    SmileHeadOptions,
     add_shape_penalties,
     critic_outputs,
     set_requires_grad,
@@ -28,7 +29,7 @@ from .base import (
 
 
 @dataclasses.dataclass
-class ComplexGANHyperparameters(ShapeEditWeights, CommonHyperparameters):
+class ComplexGANHyperparameters(SmileHeadOptions, ShapeEditWeights, CommonHyperparameters):
     lambda_cls: float = 1.0
     lambda_cls_g: float | None = None  # the generator's classification weight (None: lambda_cls)
     lambda_rec: float = 10.0
@@ -37,9 +38,6 @@ class ComplexGANHyperparameters(ShapeEditWeights, CommonHyperparameters):
     lambda_tv: float = 0.0      # total variation of the attention mask (smooth, blob-like edits)
     n_critic: int = 5           # critic steps per generator step
     target: str = "flip"        # "flip": translate to the other label; "permute": StarGAN's shuffled labels
-    cls_blur: int = 1           # the smile head judges crops average-pooled by this factor (1 = sharp)
-    judge_delivered: bool = False  # G's smile loss on the edit as pasted (brightness, mouth mask), not raw
-    edit_margin: float = 0.0    # G's smile loss keeps pulling until the head's logit is this far on the target side
 
 
 class ComplexGANRecipe(Recipe):

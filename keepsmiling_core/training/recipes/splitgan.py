@@ -28,6 +28,7 @@ from .base import (
     CommonHyperparameters,
     Recipe,
     ShapeEditWeights,
+    SmileHeadOptions,
     add_shape_penalties,
     critic_outputs,
     set_requires_grad,
@@ -37,7 +38,7 @@ from .base import (
 
 
 @dataclasses.dataclass
-class SplitGANHyperparameters(ShapeEditWeights, CommonHyperparameters):
+class SplitGANHyperparameters(SmileHeadOptions, ShapeEditWeights, CommonHyperparameters):
     lambda_rec: float = 10.0     # direct |x − De(E(x))|
     lambda_cycle: float = 0.0    # the original's |x − De(E(De(E(x))))|
     lambda_adv: float = 0.1
@@ -48,9 +49,6 @@ class SplitGANHyperparameters(ShapeEditWeights, CommonHyperparameters):
     cls_r1_gamma: float = 0.0    # critic: R1 on the smile head too, so only a visible change can flip it
     lambda_edit: float = 0.0     # decoder: De(z ± (μ_smile − μ_non)) must show the other label
     lambda_edit_adv: float = 0.0  # decoder: ... and look real
-    edit_margin: float = 0.0     # ... with a smile-head logit at least this far on the other side
-    cls_blur: int = 1            # the smile head sees crops average-pooled by this factor (1 = sharp)
-    judge_delivered: bool = False  # the edit's smile loss on x + its brightness change inside the mouth mask
 
 
 class SplitGANRecipe(Recipe):
