@@ -54,3 +54,11 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 def smile_loss(logits: torch.Tensor, smiling: torch.Tensor) -> torch.Tensor:
     """Domain classification on logits with float targets (1 = smiling)."""
     return F.binary_cross_entropy_with_logits(logits, smiling.to(logits.dtype))
+
+
+def margin_smile_loss(logits: torch.Tensor, target: torch.Tensor, margin: float) -> torch.Tensor:
+    """softplus(margin − the logit signed towards ``target`` (1 = smiling)): ``smile_loss`` when the margin
+    is 0; a margin keeps pulling after the smile head is just barely convinced, so an edit at strength 1
+    draws a clear smile, not a hint."""
+    signed = logits * (2.0 * target - 1.0)
+    return F.softplus(margin - signed).mean()

@@ -40,6 +40,7 @@ class SmileHeadOptions:
     cls_blur: int = 1              # the head judges crops average-pooled by this factor (1 = sharp)
     judge_delivered: bool = False  # the loss sees the edit as pasted: x + its brightness change inside the mouth mask
     edit_margin: float = 0.0       # the loss keeps pulling until the head's logit is this far on the target side
+    cls_shape_view: bool = False   # the head judges ``shape_view``: brightness alone cannot flip it
 
 
 @dataclasses.dataclass
@@ -51,7 +52,6 @@ class ShapeEditWeights:
     fold_reach: float = 1.0      # ... with the field scaled by this (2: strength 2 must not fold either)
     lambda_move: float = 2.0     # mean squared move in crop-side units: no move it does not need
     lambda_paint: float = 0.5    # mean paint mask: paint only what the parted lips reveal
-    cls_shape_view: bool = False  # the smile head judges ``shape_view``: brightness alone cannot flip it
 
 
 class Recipe(ABC):
@@ -209,9 +209,9 @@ def pooled_view(factor: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
     return view
 
 
-def smile_head_view(hp: Any) -> Callable[[torch.Tensor], torch.Tensor] | None:
+def smile_head_view(hp: SmileHeadOptions) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The view a recipe's smile head judges: ``shape_view`` when ``hp.cls_shape_view``, else ``pooled_view``."""
-    return shape_view(hp.cls_blur) if getattr(hp, "cls_shape_view", False) else pooled_view(hp.cls_blur)
+    return shape_view(hp.cls_blur) if hp.cls_shape_view else pooled_view(hp.cls_blur)
 
 
 def add_shape_penalties(loss: torch.Tensor, hp: Any, edits: list, losses: dict) -> torch.Tensor:

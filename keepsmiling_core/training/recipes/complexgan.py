@@ -14,7 +14,7 @@ import dataclasses
 import torch
 
 from ...models.shape_texture import is_shape_net
-from ..losses import d_wasserstein, g_wasserstein, gradient_penalty, smile_loss
+from ..losses import d_wasserstein, g_wasserstein, gradient_penalty, margin_smile_loss, smile_loss
 from .base import (
     CommonHyperparameters,
     Recipe,
@@ -106,9 +106,8 @@ class ComplexGANRecipe(Recipe):
                 rec, rec_mask = self.translate(fake, c_org)
                 g_adv = g_wasserstein(src.float())
                 g_cls = smile_loss(cls_logits.float(), c_trg)
-                if hp.edit_margin > 0:   # softplus(m − signed logit): the BCE above when m = 0
-                    signed = cls_logits.float() * (2.0 * c_trg - 1.0)
-                    g_cls = torch.nn.functional.softplus(hp.edit_margin - signed).mean()
+                if hp.edit_margin > 0:
+                    g_cls = margin_smile_loss(cls_logits.float(), c_trg, hp.edit_margin)
                 g_rec = (images - rec.float()).abs().mean()
                 lambda_cls_g = hp.lambda_cls if hp.lambda_cls_g is None else hp.lambda_cls_g
                 loss_g = g_adv + lambda_cls_g * g_cls + hp.lambda_rec * g_rec

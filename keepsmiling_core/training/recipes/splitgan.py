@@ -20,10 +20,9 @@ from __future__ import annotations
 import dataclasses
 
 import torch
-import torch.nn.functional as F
 
 from ...models.shape_texture import deliver, is_shape_net
-from ..losses import g_nonsaturating
+from ..losses import g_nonsaturating, margin_smile_loss
 from .base import (
     CommonHyperparameters,
     Recipe,
@@ -110,10 +109,7 @@ class SplitGANRecipe(Recipe):
                     judged = self.delivered(images, edited - recon) if hp.judge_delivered and not shape else None
                     src, cls = critic_outputs(D, edited, cls_view, judged)
                     edit_adv = g_nonsaturating(src.float())
-                    # softplus(m − signed logit) is the BCE for m = 0; a margin keeps pulling after the
-                    # critic's head is just barely convinced, so α = 1 draws a clear smile, not a hint.
-                    signed = cls.float() * (1.0 - 2.0 * smiling)
-                    edit_cls = F.softplus(hp.edit_margin - signed).mean()
+                    edit_cls = margin_smile_loss(cls.float(), 1.0 - smiling, hp.edit_margin)  # the other label
                     loss_g = loss_g + hp.lambda_edit * edit_cls + hp.lambda_edit_adv * edit_adv
                     losses["edit_cls"] = edit_cls.detach()
                     losses["edit_flip_acc"] = ((cls.detach() > 0).float() != smiling).float().mean()
