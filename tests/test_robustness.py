@@ -687,7 +687,6 @@ def _train_in_child_until_killed(run: Path, cache: Path, file_name: str) -> int:
     pid = os.fork()
     if pid == 0:  # child: never returns to pytest
         try:
-            torch.set_num_threads(1)  # the parent's OpenMP team does not exist in a forked child
             real = atomic._write_all
 
             def write_then_die(fd, data, path):
