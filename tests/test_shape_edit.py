@@ -177,3 +177,44 @@ def test_paint_lands_only_inside_the_lips(wild_editor, grace_hopper):
     assert raw[outside].max() > 0.1, "the wild network paints outside the lips"
     assert prepared.up.paint[outside].max() == 0.0
     assert prepared.up.paint.max() > 0.1, "inside the lips it still paints"
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_in_the_photo_the_nose_stays_still_and_the_mouth_corners_rise(setup, grace_hopper):
+    """The shipped networks edit in their crop's frame, centred on the mouth corners, where a smile looks
+    like the nose moving down; the editor carries the edit into the face's frame. Without that, the
+    shipped ComplexGAN moved Grace Hopper's nose down and her corners not at all."""
+    from keepsmiling_core.editing.editor import default_model_path
+
+    photo, face = grace_hopper
+    editor = open_editor(default_model_path(setup))
+    prepared = editor.prepare(photo, face)
+    origin = np.array(prepared.region[:2], np.float64)
+    width = float(np.linalg.norm(face.points[54] - face.points[48]))
+
+    def forward_move(offsets: np.ndarray, index: int) -> np.ndarray:
+        """Where the content at a landmark moves at α = 1, in mouth widths (y > 0: down)."""
+        x, y = np.round(face.points[index] - origin).astype(int)
+        return -offsets[y, x] / width
+
+    raw = editor._on_photo(prepared.state["up"], prepared.region_matrix, prepared.grid).offsets
+    nose_raw = np.mean([forward_move(raw, i) for i in range(31, 36)], axis=0)
+    nose = np.mean([forward_move(prepared.up.offsets, i) for i in range(31, 36)], axis=0)
+    assert nose_raw[1] > 0.03, "in the crop's frame the network moves the nose down"
+    assert np.abs(nose).max() < 0.01, "in the face's frame the nose stays where it is"
+    for corner in (48, 54):
+        assert forward_move(prepared.up.offsets, corner)[1] < -0.02, "the corners rise"
+        assert forward_move(prepared.down.offsets, corner)[1] > 0.0, "away from a smile they drop"
+
+
+def test_the_frame_shift_never_moves_anything_past_the_jaw_line(wild_editor, grace_hopper):
+    from keepsmiling_core.editing.shape_editor import jaw_weight
+
+    photo, face = grace_hopper
+    prepared = wild_editor.prepare(photo, face)
+    assert np.abs(prepared.shifts["up"]).max() > 0.1, "the wild network moves the nose"
+    raw = wild_editor._on_photo(prepared.state["up"], prepared.region_matrix, prepared.grid).offsets
+    outside = jaw_weight(np.asarray(face.points, np.float64) - prepared.region[:2], prepared.grid.shape[:2]) == 0
+    assert outside.any() and (~outside).any()
+    assert np.array_equal(prepared.up.offsets[outside], raw[outside]), "past the jaw only the network's field"
+    assert not np.allclose(prepared.up.offsets[~outside], raw[~outside]), "inside it the frame shift applies"

@@ -7,9 +7,21 @@ and resamples the *photo* (``cv2.remap``, bicubic) at full resolution: skin, por
 photo's own sharpness and colour, and only the painted gap comes from the 64² crop. A slider move is a
 scale of the field and a blend: no network runs.
 
-α = 0 returns the photo exactly; outside the crop's footprint nothing moves (the field is zero there by
-construction), so those pixels are byte-identical. As in the landmark warp, α is capped where the
-field would squeeze or stretch any area beyond ``MIN_JACOBIAN``, so the slider saturates, never folds.
+The networks edit in the frame of their training crops, which is centred on the mouth corners. A smile
+lifts the corners, so in that frame the rest of the face appears to move down, and that is what the
+networks learned: on GENKI photos the shipped ComplexGAN moved the nose down by 9 % of the mouth's width
+and the corners up by nothing, SplitGAN moved nose and lips down together. Both are smiles in the crop's
+frame and a lowered nose in the photo's (at strength 2 it bent the rims of glasses). The editor
+therefore carries the field into the *face's* frame: it subtracts the field's value at the nose
+(``frame_shift``) around the mouth, fading that shift out towards the cheeks and the chin
+(``frame_weight``) and always before the jaw line (``jaw_weight``), so the nose, the glasses and the
+face's outline stay where they are and the corners rise. A crop-level judge (``edited_crop``,
+``edit_crops``) still sees the crop's frame: it is the frame the crop pipeline cuts from the edited photo.
+
+α = 0 returns the photo exactly; outside the edit's footprint (the crop, widened sideways where the
+frame shift fades out) nothing moves, so those pixels are byte-identical. As in the landmark warp, α is
+capped where the field would squeeze or stretch any area beyond ``MIN_JACOBIAN``, so the slider
+saturates, never folds.
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ import numpy as np
 import torch
 
 from keepsmiling_core.compositing.tone import fit_paint_to_photo
-from keepsmiling_core.data.crops import MouthCrop, warp_to_photo
+from keepsmiling_core.data.crops import MouthCrop
 from keepsmiling_core.editing.editor import (
     EditOptions,
     Editor,
@@ -33,13 +45,22 @@ from keepsmiling_core.editing.editor import (
 from keepsmiling_core.editing.latent import ALPHA_RANGE
 from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_jacobian, strength_limits
 from keepsmiling_core.errors import EditError
-from keepsmiling_core.models.shape_texture import ShapeTexture, support
+from keepsmiling_core.models.shape_texture import SUPPORT_MARGIN, ShapeTexture
 
 # The strengths a shape edit takes: the field was trained fold-free up to 2 (``fold_reach``) and measured
 # up to 2; past it the lift reaches the cheeks and the lower rims of glasses and the face looks pulled.
 SHAPE_ALPHA_RANGE = (max(ALPHA_RANGE[0], -2.0), min(ALPHA_RANGE[1], 2.0))
 PAINT_HEADROOM = 0.1      # painted teeth may be this much brighter (of full scale) than the photo's brightest skin
 PAINTED_MIN_AREA = 0.05   # under the paint a source area may be stretched up to 20 times, never folded
+# Where the frame shift fades out, in crop-side units: sideways between these distances from the crop's
+# middle (the corners lie within ±0.19; it reaches past the crop's sides so the cheeks rise with the
+# corners), downwards between these heights (the lips' meeting line is at 0.57, the chin near 1). Chosen
+# on GENKI's judge part: narrower fades squeezed the cheeks and capped the slider near 1.
+SHIFT_FADE_SIDES = (0.36, 0.65)
+SHIFT_FADE_BELOW = (0.66, 1.00)
+JAW_FADE = 0.6    # mouth widths inside the jaw line over which the frame shift fades in
+NOSE_BASE = list(range(31, 36))   # dlib's nostril and nose-base points: what the face's frame keeps still
+NOSE = 2                          # the nose in the five dataset landmarks, when the 68 points are unknown
 
 
 @dataclass
@@ -66,6 +87,73 @@ class PreparedShape:
     alpha_limits: tuple[float, float] = SHAPE_ALPHA_RANGE
     state: dict = field(default_factory=dict, repr=False)
     grid: np.ndarray = field(repr=False, default=None)   # (H, W, 2) float32 pixel coordinates of the region
+    shifts: dict = field(default_factory=dict)           # "up" / "down": ``frame_shift`` of each edit (crop px)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def frame_weight(uv: np.ndarray, size: int) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: the share of the frame shift that moves the pixel at crop coordinates
+    ``uv`` ((H, W, 2)). 1 around the mouth and up to the nose; above the nose it falls to 0 at the crop's
+    top edge exactly as the field's own fade does (``support``), so the nose and what lies above it stay
+    still; sideways and below it falls to 0 as ``SHIFT_FADE_*`` say."""
+    a = (uv[..., 0] + 0.5) / size   # pixel centres, as ``support`` counts them
+    b = (uv[..., 1] + 0.5) / size
+    (side_in, side_out), (below_in, below_out) = SHIFT_FADE_SIDES, SHIFT_FADE_BELOW
+    across = _smoothstep((side_out - np.abs(a - 0.5)) / (side_out - side_in))
+    below = _smoothstep((below_out - b) / (below_out - below_in))
+    above = _smoothstep(b / SUPPORT_MARGIN)
+    return (across * np.where(b < 0.5, above, below)).astype(np.float32)
+
+
+def jaw_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 in [0, 1] over a region (``points``: the 68 points in region pixels): 0 on and
+    outside the jaw line (dlib's points 0-16), rising to 1 ``JAW_FADE`` mouth widths inside it, so the
+    frame shift never drags the neck, the background or the face's outline."""
+    jaw = np.round(points[:17] * 16).astype(np.int32)
+    line = np.ones(shape, np.uint8)
+    cv2.polylines(line, [jaw], False, 0, thickness=1, lineType=cv2.LINE_8, shift=4)
+    distance = cv2.distanceTransform(line, cv2.DIST_L2, 5)
+    inside = np.zeros(shape, np.uint8)
+    cv2.fillPoly(inside, [jaw], 1, lineType=cv2.LINE_8, shift=4)
+    reach = JAW_FADE * max(float(np.linalg.norm(points[54] - points[48])), 1.0)
+    return (_smoothstep(distance / reach) * inside).astype(np.float32)
+
+
+def shift_weight(face, region: tuple[int, int, int, int], region_matrix: np.ndarray, grid: np.ndarray,
+                 size: int) -> np.ndarray:
+    """(H, W) float32: the share of the frame shift each region pixel takes (``frame_weight``, and
+    ``jaw_weight`` where the 68 points are known)."""
+    at = grid @ region_matrix[:, :2].T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
+    weight = frame_weight(at, size)
+    points = getattr(face, "points", None)
+    if points is not None and np.asarray(points).shape == (68, 2) and np.all(np.isfinite(points)):
+        weight *= jaw_weight(np.asarray(points, np.float64) - region[:2], grid.shape[:2])
+    return weight
+
+
+def nose_points(face) -> np.ndarray:
+    """(N, 2) photo points of the nose the face's frame keeps still: dlib's nose base when the 68 points
+    are known, else the dataset landmarks' nose."""
+    points = getattr(face, "points", None)
+    if points is not None and np.asarray(points).shape == (68, 2) and np.all(np.isfinite(points)):
+        return np.asarray(points, np.float64)[NOSE_BASE]
+    return np.asarray(face.landmarks, np.float64)[[NOSE]]
+
+
+def frame_shift(crop_field: np.ndarray, nose_uv: np.ndarray) -> np.ndarray:
+    """(2,) float32 crop px: the field's mean backward offset at the nose points that lie inside the crop,
+    i.e. how far the edit moves the crop's frame against the face; zero when none lies inside."""
+    size = crop_field.shape[0]
+    inside = np.all((nose_uv >= 0) & (nose_uv <= size - 1), axis=1)
+    if not inside.any():
+        return np.zeros(2, np.float32)
+    at = nose_uv[inside].astype(np.float32)[None]
+    values = cv2.remap(crop_field, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return values[0].mean(axis=0).astype(np.float32)
 
 
 def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, reach: float = 0.2,
@@ -89,6 +177,11 @@ def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, r
     return np.clip(cv2.GaussianBlur(mask, (0, 0), max(0.5, feather * mouth_width)), 0.0, 1.0)
 
 
+def _crop_field(edit: ShapeTexture) -> np.ndarray:
+    """(S, S, 2) float32: the first edit's backward offsets in crop pixels."""
+    return np.ascontiguousarray(edit.field[0].float().permute(1, 2, 0).cpu().numpy(), np.float32)
+
+
 class ShapeEditor(Editor):
     """``Editor`` for networks whose decoder emits shape × texture; same surface as every editor."""
 
@@ -104,18 +197,25 @@ class ShapeEditor(Editor):
     def prepare(self, photo: np.ndarray, face, face_index: int = 0) -> PreparedShape:
         crop = self.checked_crop(photo, face)
         size = self.crop_config.size
-        reach = support(size).numpy()[0, 0] > 0
-        region = _mask_region(reach.astype(np.float32), crop.matrix, photo.shape)
+        # The footprint: the crop, widened where the frame shift fades out beyond its sides or bottom.
+        side = int(np.ceil(max(0.0, SHIFT_FADE_SIDES[1] - 0.5) * size))
+        below = int(np.ceil(max(0.0, SHIFT_FADE_BELOW[1] - 1.0) * size))
+        widened = crop.matrix.astype(np.float64).copy()
+        widened[0, 2] += side
+        region = _mask_region(np.ones((size + below, size + 2 * side), np.float32), widened, photo.shape)
         x0, y0, x1, y1 = region
         region_matrix = region_to_crop(crop.matrix, region)
         state = _on_cpu_render_thread(self.device, lambda: self._encode(crop.image[None]))
         ys, xs = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
         grid = np.dstack([xs, ys])
+        nose_uv = nose_points(face) @ crop.matrix[:, :2].T + crop.matrix[:, 2]
+        shifts = {sign: frame_shift(_crop_field(state[sign]), nose_uv) for sign in ("up", "down")}
+        weight = shift_weight(face, region, region_matrix, grid, size)[..., None]
+        up, down = (self._on_photo(state[sign], region_matrix, grid, weight * shifts[sign])
+                    for sign in ("up", "down"))
         prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
                                  region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
-                                 up=self._on_photo(state["up"], region_matrix, grid),
-                                 down=self._on_photo(state["down"], region_matrix, grid),
-                                 state=state, grid=grid)
+                                 up=up, down=down, state=state, grid=grid, shifts=shifts)
         mouth = getattr(face, "mouth", None)
         around = prepared.base   # the skin and lips the paint must match: around the mouth when it is known
         if mouth is not None and np.asarray(mouth).shape == (20, 2) and np.all(np.isfinite(mouth)):
@@ -134,18 +234,29 @@ class ShapeEditor(Editor):
         return prepared
 
     @staticmethod
-    def _on_photo(edit: ShapeTexture, region_matrix: np.ndarray, grid: np.ndarray) -> Direction:
-        """The crop-space edit carried onto the region's pixels: p + A⁻¹·f(A·p + t) is where p looks."""
-        crop_field = edit.field[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32)
+    def _on_photo(edit: ShapeTexture, region_matrix: np.ndarray, grid: np.ndarray,
+                  carried: np.ndarray | None = None) -> Direction:
+        """The crop-space edit carried onto the region's pixels in the face's frame: p looks at
+        p + A⁻¹·(f(A·p + t) − carried(p)), where ``carried`` ((H, W, 2) crop px) is the frame shift each
+        pixel takes; the paint and its colour ride along with the moved lips."""
+        crop_field = _crop_field(edit)
         linear = region_matrix[:, :2]
         at = grid @ linear.T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
         moved = cv2.remap(crop_field, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        source = at
+        if carried is not None:
+            moved = moved - carried
+            source = at - carried   # the face-frame output at p is the crop-frame output at p - shift
         offsets = (moved @ np.linalg.inv(linear).T.astype(np.float32)).astype(np.float32)
-        shape = grid.shape[:2]
-        paint = warp_to_photo(edit.mask[0, 0].float().cpu().numpy().astype(np.float32), region_matrix, shape)
+
+        def carried_over(array: np.ndarray) -> np.ndarray:
+            return cv2.remap(np.ascontiguousarray(array, np.float32), source[..., 0], source[..., 1],
+                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+        paint = carried_over(edit.mask[0, 0].float().cpu().numpy())
         colour = (edit.colour[0].float().permute(1, 2, 0).cpu().numpy() + 1) * 127.5
-        colour = warp_to_photo(np.clip(colour, 0, 255).astype(np.float32), region_matrix, shape)
+        colour = carried_over(np.clip(colour, 0, 255))
         return Direction(offsets=np.ascontiguousarray(offsets), paint=np.clip(paint, 0, 1), colour=colour)
 
     def inverse_map(self, prepared: PreparedShape, alpha: float) -> np.ndarray:
