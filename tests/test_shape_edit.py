@@ -218,3 +218,22 @@ def test_the_frame_shift_never_moves_anything_past_the_jaw_line(wild_editor, gra
     assert outside.any() and (~outside).any()
     assert np.array_equal(prepared.up.offsets[outside], raw[outside]), "past the jaw only the network's field"
     assert not np.allclose(prepared.up.offsets[~outside], raw[~outside]), "inside it the frame shift applies"
+
+
+def test_paint_fades_out_towards_the_mouth_corners(grace_hopper):
+    """Parted lips close at the corners; a dark gap painted right at a corner read as a black spot.
+    Without the fade, paint may cover 0.4-0.7 of the pixels next to Grace Hopper's corners."""
+    from keepsmiling_core.editing.shape_editor import inside_lips
+
+    _, face = grace_hopper
+    mouth = np.asarray(face.mouth, np.float64)
+    mouth = mouth - (np.floor(mouth.min(axis=0)) - 20)
+    shape = tuple(int(v) for v in (mouth.max(axis=0) + 20)[::-1])
+    allowed = inside_lips(mouth, shape)
+    middle = np.round((mouth[14] + mouth[18]) / 2).astype(int)   # between the inner lips' middle points
+    assert allowed[middle[1], middle[0]] > 0.5
+    width = float(np.linalg.norm(mouth[6] - mouth[0]))
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    along = ((xs - mouth[0, 0]) * (mouth[6, 0] - mouth[0, 0]) + (ys - mouth[0, 1]) * (mouth[6, 1] - mouth[0, 1])) / width**2
+    for near_corner in (along < 0.05, along > 0.95):
+        assert allowed[near_corner].max() < 0.25, "next to a corner paint barely shows"

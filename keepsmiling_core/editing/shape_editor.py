@@ -157,14 +157,16 @@ def frame_shift(crop_field: np.ndarray, nose_uv: np.ndarray) -> np.ndarray:
 
 
 def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, reach: float = 0.2,
-                feather: float = 0.03) -> np.ndarray:
+                feather: float = 0.03, corner: float = 0.15) -> np.ndarray:
     """(H, W) float32 in [0, 1]: where paint may land on the photo - between the lips, and nowhere else.
 
     The network's own mask is limited to a band of the aligned crop; on a photo the 68 points know
     better. Parted lips reveal teeth and shadow *between* the photo's inner-lip line (points 60-67), so
     the inner-lip polygon is grown up and down by ``reach`` of the mouth's width, sideways by only
     ``side``, and cut to the outer lip line: the mouth corners moving out stretch skin beside the mouth,
-    and paint there would be a stain on the cheek, not a tooth. ``mouth``: (20, 2) points 48-67 in region pixels."""
+    and paint there would be a stain on the cheek, not a tooth. Towards each corner the paint fades out
+    over ``corner`` of the mouth's width, as parted lips close there: a dark gap painted right at a
+    corner read as a black spot. ``mouth``: (20, 2) points 48-67 in region pixels."""
     inner = mouth[12:]
     mouth_width = float(np.linalg.norm(mouth[6] - mouth[0]))
     mask = np.zeros(shape, np.float32)
@@ -174,7 +176,11 @@ def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, r
     lips = np.zeros(shape, np.float32)   # ... and never past the outer lip line
     cv2.fillPoly(lips, [np.round(mouth[:12] * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=4)
     mask = np.minimum(mask, cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1,) * 2)))
-    return np.clip(cv2.GaussianBlur(mask, (0, 0), max(0.5, feather * mouth_width)), 0.0, 1.0)
+    mask = np.clip(cv2.GaussianBlur(mask, (0, 0), max(0.5, feather * mouth_width)), 0.0, 1.0)
+    axis = (mouth[6] - mouth[0]) / max(mouth_width, 1e-6) ** 2   # corner to corner: 0 .. 1
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    along = (xs - mouth[0, 0]) * axis[0] + (ys - mouth[0, 1]) * axis[1]
+    return (mask * _smoothstep(np.minimum(along, 1 - along) / corner)).astype(np.float32)
 
 
 def _crop_field(edit: ShapeTexture) -> np.ndarray:
