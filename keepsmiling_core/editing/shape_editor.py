@@ -129,19 +129,25 @@ def shift_weight(face, region: tuple[int, int, int, int], region_matrix: np.ndar
     ``jaw_weight`` where the 68 points are known)."""
     at = grid @ region_matrix[:, :2].T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
     weight = frame_weight(at, size)
-    points = getattr(face, "points", None)
-    if points is not None and np.asarray(points).shape == (68, 2) and np.all(np.isfinite(points)):
-        weight *= jaw_weight(np.asarray(points, np.float64) - region[:2], grid.shape[:2])
+    points = _all_points(face)
+    if points is not None:
+        weight *= jaw_weight(points - region[:2], grid.shape[:2])
     return weight
+
+
+def _all_points(face) -> np.ndarray | None:
+    """The face's 68 points (float64), or None where the detector gave none (datasets, tiny faces)."""
+    points = getattr(face, "points", None)
+    if points is None or np.asarray(points).shape != (68, 2) or not np.all(np.isfinite(points)):
+        return None
+    return np.asarray(points, np.float64)
 
 
 def nose_points(face) -> np.ndarray:
     """(N, 2) photo points of the nose the face's frame keeps still: dlib's nose base when the 68 points
     are known, else the dataset landmarks' nose."""
-    points = getattr(face, "points", None)
-    if points is not None and np.asarray(points).shape == (68, 2) and np.all(np.isfinite(points)):
-        return np.asarray(points, np.float64)[NOSE_BASE]
-    return np.asarray(face.landmarks, np.float64)[[NOSE]]
+    points = _all_points(face)
+    return points[NOSE_BASE] if points is not None else np.asarray(face.landmarks, np.float64)[[NOSE]]
 
 
 def frame_shift(crop_field: np.ndarray, nose_uv: np.ndarray) -> np.ndarray:
