@@ -111,7 +111,7 @@ if has shape; then
   shape_stage splitgan "$WORK/image-models/splitgan" splitgan-shape-a 700 0 --set edit_margin=1.0 --set decay_start=1.0
   shape_stage splitgan "$WORK/runs/splitgan-shape-a" splitgan-shape 1000 1 --set edit_margin=1.0 --set cls_blur=4 \
     --set lambda_paint=5 --set lambda_edit_adv=1.0 --set lambda_adv=0.3
-  # ... and a stage with a wider edit margin: its edits became visible smiles (GENKI judge part: 19 -> 46 %)
+  # ... and a stage with a wider edit margin: its edits became visible smiles (GENKI judge part, strength 1: 10 -> 46 %)
   shape_stage splitgan "$WORK/runs/splitgan-shape" splitgan-shape-c 800 5 --set edit_margin=2.0 --set cls_blur=4 \
     --set lambda_paint=5 --set lambda_edit_adv=1.0 --set lambda_adv=0.3
   "$KS" latent --run "$WORK/runs/splitgan-shape-c" --data "$WORK/cache/train64" --method logreg
