@@ -12,6 +12,15 @@ from keepsmiling_core.errors import EditError
 MIN_MOUTH_PX = 24.0   # a network crop stretched over a smaller mouth is mostly blur
 
 
+def face_points(face: object) -> np.ndarray | None:
+    """The face's 68 dlib points as float64, or None where there are none to trust (faces from datasets,
+    or from detections cached before the 68 points were kept)."""
+    points = getattr(face, "points", None)
+    if points is None or np.asarray(points).shape != (68, 2) or not np.all(np.isfinite(points)):
+        return None
+    return np.asarray(points, np.float64)
+
+
 def check_face(face: object, photo_shape: tuple[int, ...], min_mouth_px: float = MIN_MOUTH_PX) -> None:
     """Raise EditError when the face's geometry does not allow a believable mouth edit."""
     landmarks = getattr(face, "landmarks", None)

@@ -34,6 +34,7 @@ import torch
 
 from keepsmiling_core.compositing.tone import fit_paint_to_photo
 from keepsmiling_core.data.crops import MouthCrop
+from keepsmiling_core.editing.checks import face_points
 from keepsmiling_core.editing.editor import (
     EditOptions,
     Editor,
@@ -43,7 +44,13 @@ from keepsmiling_core.editing.editor import (
     region_to_crop,
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE
-from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, map_jacobian, strength_limits
+from keepsmiling_core.editing.warp import (
+    MIN_JACOBIAN,
+    MIN_WARP_MOUTH_PX,
+    map_jacobian,
+    smoothstep,
+    strength_limits,
+)
 from keepsmiling_core.errors import EditError
 from keepsmiling_core.models.shape_texture import SUPPORT_MARGIN, ShapeTexture
 
@@ -90,11 +97,6 @@ class PreparedShape:
     shifts: dict = field(default_factory=dict)           # "up" / "down": ``frame_shift`` of each edit (crop px)
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
-
-
 def frame_weight(uv: np.ndarray, size: int) -> np.ndarray:
     """(H, W) float32 in [0, 1]: the share of the frame shift that moves the pixel at crop coordinates
     ``uv`` ((H, W, 2)). 1 around the mouth and up to the nose; above the nose it falls to 0 at the crop's
@@ -103,9 +105,9 @@ def frame_weight(uv: np.ndarray, size: int) -> np.ndarray:
     a = (uv[..., 0] + 0.5) / size   # pixel centres, as ``support`` counts them
     b = (uv[..., 1] + 0.5) / size
     (side_in, side_out), (below_in, below_out) = SHIFT_FADE_SIDES, SHIFT_FADE_BELOW
-    across = _smoothstep((side_out - np.abs(a - 0.5)) / (side_out - side_in))
-    below = _smoothstep((below_out - b) / (below_out - below_in))
-    above = _smoothstep(b / SUPPORT_MARGIN)
+    across = smoothstep((side_out - np.abs(a - 0.5)) / (side_out - side_in))
+    below = smoothstep((below_out - b) / (below_out - below_in))
+    above = smoothstep(b / SUPPORT_MARGIN)
     return (across * np.where(b < 0.5, above, below)).astype(np.float32)
 
 
@@ -120,7 +122,7 @@ def jaw_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     inside = np.zeros(shape, np.uint8)
     cv2.fillPoly(inside, [jaw], 1, lineType=cv2.LINE_8, shift=4)
     reach = JAW_FADE * max(float(np.linalg.norm(points[54] - points[48])), 1.0)
-    return (_smoothstep(distance / reach) * inside).astype(np.float32)
+    return (smoothstep(distance / reach) * inside).astype(np.float32)
 
 
 def shift_weight(face, region: tuple[int, int, int, int], region_matrix: np.ndarray, grid: np.ndarray,
@@ -129,24 +131,16 @@ def shift_weight(face, region: tuple[int, int, int, int], region_matrix: np.ndar
     ``jaw_weight`` where the 68 points are known)."""
     at = grid @ region_matrix[:, :2].T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
     weight = frame_weight(at, size)
-    points = _all_points(face)
+    points = face_points(face)
     if points is not None:
         weight *= jaw_weight(points - region[:2], grid.shape[:2])
     return weight
 
 
-def _all_points(face) -> np.ndarray | None:
-    """The face's 68 points (float64), or None where the detector gave none (datasets, tiny faces)."""
-    points = getattr(face, "points", None)
-    if points is None or np.asarray(points).shape != (68, 2) or not np.all(np.isfinite(points)):
-        return None
-    return np.asarray(points, np.float64)
-
-
 def nose_points(face) -> np.ndarray:
     """(N, 2) photo points of the nose the face's frame keeps still: dlib's nose base when the 68 points
     are known, else the dataset landmarks' nose."""
-    points = _all_points(face)
+    points = face_points(face)
     return points[NOSE_BASE] if points is not None else np.asarray(face.landmarks, np.float64)[[NOSE]]
 
 
@@ -186,7 +180,7 @@ def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, r
     axis = (mouth[6] - mouth[0]) / max(mouth_width, 1e-6) ** 2   # corner to corner: 0 .. 1
     ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
     along = (xs - mouth[0, 0]) * axis[0] + (ys - mouth[0, 1]) * axis[1]
-    return (mask * _smoothstep(np.minimum(along, 1 - along) / corner)).astype(np.float32)
+    return (mask * smoothstep(np.minimum(along, 1 - along) / corner)).astype(np.float32)
 
 
 def _crop_field(edit: ShapeTexture) -> np.ndarray:

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from keepsmiling_core.editing.checks import check_face
+from keepsmiling_core.editing.checks import check_face, face_points
 from keepsmiling_core.editing.compose import render_edits  # the one compositing loop
 from keepsmiling_core.editing.smile_shape import EyeFrame, SmileShape, load_smile_shape
 from keepsmiling_core.errors import EditError
@@ -159,7 +159,7 @@ def strength_limits(fine, alpha_range: tuple[float, float]) -> tuple[float, floa
     return limits[0], limits[1]
 
 
-def _smoothstep(t: np.ndarray) -> np.ndarray:
+def smoothstep(t: np.ndarray) -> np.ndarray:
     t = np.clip(t, 0.0, 1.0)
     return t * t * (3 - 2 * t)
 
@@ -190,12 +190,11 @@ class WarpEditor:
 
     # ---------------------------------------------------------------- per face, once
     def prepare(self, photo: np.ndarray, face, face_index: int = 0) -> PreparedWarp:
-        points = getattr(face, "points", None)
-        if points is None or np.asarray(points).shape != (68, 2) or not np.all(np.isfinite(points)):
+        points = face_points(face)
+        if points is None:
             raise EditError("The landmark warp needs all 68 face points, which this face lacks "
                             "(detect the face again with this version of KeepSmiling).")
         check_face(face, photo.shape, self.options.min_mouth_px)
-        points = np.asarray(points, np.float64)
         frame = EyeFrame.of(points)
         region, inner = self._region(points, frame, photo.shape)
         x0, y0, x1, y1 = region
@@ -290,7 +289,7 @@ class WarpEditor:
         to_edge = np.minimum.reduce([at[:, 0] - x0, (x1 - 1) - at[:, 0], at[:, 1] - y0, (y1 - 1) - at[:, 1]])
         outside_box = np.maximum.reduce([lo[0] - at[:, 0], at[:, 0] - hi[0], lo[1] - at[:, 1], at[:, 1] - hi[1],
                                          np.zeros(len(at))])
-        return _smoothstep(np.minimum(to_edge / ramp, 1.0 - outside_box / ramp))
+        return smoothstep(np.minimum(to_edge / ramp, 1.0 - outside_box / ramp))
 
     # ---------------------------------------------------------------- per α
     def inverse_map(self, prepared: PreparedWarp, alpha: float) -> np.ndarray:
