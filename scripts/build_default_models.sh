@@ -114,7 +114,11 @@ if has shape; then
   # ... and a stage with a wider edit margin: its edits became visible smiles (GENKI judge part, strength 1: 10 -> 46 %)
   shape_stage splitgan "$WORK/runs/splitgan-shape" splitgan-shape-c 800 5 --set edit_margin=2.0 --set cls_blur=4 \
     --set lambda_paint=5 --set lambda_edit_adv=1.0 --set lambda_adv=0.3
-  "$KS" latent --run "$WORK/runs/splitgan-shape-c" --data "$WORK/cache/train64" --method logreg
+  # ... and one trained fold-free up to strength 2 with a wider margin: the slider no longer stops at 0.75
+  # (GENKI judge part: cap 0.75 -> 1.6; success at 1 / 1.5 / 2: 46 / 46 / 46 -> 40 / 53 / 57 %)
+  shape_stage splitgan "$WORK/runs/splitgan-shape-c" splitgan-shape-d 800 7 --set edit_margin=3.0 --set cls_blur=4 \
+    --set lambda_paint=5 --set lambda_edit_adv=1.0 --set lambda_adv=0.3 --set lambda_fold=10 --set fold_reach=2
+  "$KS" latent --run "$WORK/runs/splitgan-shape-d" --data "$WORK/cache/train64" --method logreg
   shape_stage complexgan "$WORK/image-models/complexgan" complexgan-shape-a 1200 0 --set decay_start=1.0
   shape_stage complexgan "$WORK/runs/complexgan-shape-a" complexgan-shape-b 500 1 --set cls_blur=4 --set edit_margin=2.0 \
     --set lambda_cls_g=10 --set decay_start=1.0
@@ -151,8 +155,8 @@ if has export; then
   done
   # The shipped SplitGAN and ComplexGAN are the shape x texture runs (the image-output runs they start
   # from are exported only when the shape stage did not run).
-  if [ -d "$WORK/runs/splitgan-shape-c" ]; then
-    "$KS" export --run "$WORK/runs/splitgan-shape-c" --out "$OUT/splitgan"
+  if [ -d "$WORK/runs/splitgan-shape-d" ]; then
+    "$KS" export --run "$WORK/runs/splitgan-shape-d" --out "$OUT/splitgan"
     "$KS" export --run "$WORK/runs/complexgan-shape" --out "$OUT/complexgan"
   else
     "$KS" export --run "$WORK/runs/splitgan" --out "$OUT/splitgan"

@@ -163,8 +163,11 @@ def test_a_black_and_white_photo_stays_black_and_white(kind, astronaut) -> None:
     patch = result.image[y0:y1, x0:x1].astype(int)
     assert not np.array_equal(result.image, grey)  # the mouth did change
     assert np.abs(patch - patch[..., :1]).max() <= 1  # channels equal up to rounding
-    prepared = editor.prepare(grey, face)
-    raw = prepared.state["up"].colour[0]   # the network's own paint colour in the crop, before the fit
-    painted = prepared.state["up"].mask[0, 0] > 0.05
-    if painted.any():
+    if kind == "complexgan":
+        # ComplexGAN paints teeth between the parted lips, in colour: without the fit the mouth would not be
+        # grey. (SplitGAN keeps these lips closed: it paints 9 crop pixels here, already grey.)
+        prepared = editor.prepare(grey, face)
+        raw = prepared.state["up"].colour[0]   # the network's own paint colour in the crop, before the fit
+        painted = prepared.state["up"].mask[0, 0] > 0.05
+        assert painted.sum() > 20
         assert float((raw - raw[:1]).abs().amax(dim=0)[painted].max()) > 3 / 127.5
