@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from keepsmiling_core.editing.backends import open_editor
-from keepsmiling_core.editing.shape_editor import PAINTED_MIN_AREA, ShapeEditor
+from keepsmiling_core.editing.shape_editor import PAINTED_MIN_AREA, ShapeEditor, in_crop
 from keepsmiling_core.editing.warp import MIN_JACOBIAN, map_jacobian
 from keepsmiling_core.models.shape_texture import (
     ShapeTexture,
@@ -170,7 +170,8 @@ def test_paint_lands_only_inside_the_lips(wild_editor, grace_hopper):
 
     photo, face = grace_hopper
     prepared = wild_editor.prepare(photo, face)
-    raw = wild_editor._on_photo(prepared.state["up"], prepared.region_matrix, prepared.grid).paint
+    at = in_crop(prepared.region_matrix, prepared.grid)
+    raw = wild_editor._on_photo(prepared.state["up"], prepared.region_matrix, at).paint
     mouth = np.asarray(face.mouth, np.float64) - prepared.region[:2]
     allowed = inside_lips(mouth, prepared.grid.shape[:2])
     outside = allowed == 0
@@ -197,7 +198,8 @@ def test_in_the_photo_the_nose_stays_still_and_the_mouth_corners_rise(setup, gra
         x, y = np.round(face.points[index] - origin).astype(int)
         return -offsets[y, x] / width
 
-    raw = editor._on_photo(prepared.state["up"], prepared.region_matrix, prepared.grid).offsets
+    at = in_crop(prepared.region_matrix, prepared.grid)
+    raw = editor._on_photo(prepared.state["up"], prepared.region_matrix, at).offsets
     nose_raw = np.mean([forward_move(raw, i) for i in range(31, 36)], axis=0)
     nose = np.mean([forward_move(prepared.up.offsets, i) for i in range(31, 36)], axis=0)
     assert nose_raw[1] > 0.03, "in the crop's frame the network moves the nose down"
@@ -213,7 +215,8 @@ def test_the_frame_shift_never_moves_anything_past_the_jaw_line(wild_editor, gra
     photo, face = grace_hopper
     prepared = wild_editor.prepare(photo, face)
     assert np.abs(prepared.shifts["up"]).max() > 0.1, "the wild network moves the nose"
-    raw = wild_editor._on_photo(prepared.state["up"], prepared.region_matrix, prepared.grid).offsets
+    at = in_crop(prepared.region_matrix, prepared.grid)
+    raw = wild_editor._on_photo(prepared.state["up"], prepared.region_matrix, at).offsets
     outside = jaw_weight(np.asarray(face.points, np.float64) - prepared.region[:2], prepared.grid.shape[:2]) == 0
     assert outside.any() and (~outside).any()
     assert np.array_equal(prepared.up.offsets[outside], raw[outside]), "past the jaw only the network's field"

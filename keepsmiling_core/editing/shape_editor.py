@@ -125,15 +125,18 @@ def jaw_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (smoothstep(distance / reach) * inside).astype(np.float32)
 
 
-def shift_weight(face, region: tuple[int, int, int, int], region_matrix: np.ndarray, grid: np.ndarray,
-                 size: int) -> np.ndarray:
-    """(H, W) float32: the share of the frame shift each region pixel takes (``frame_weight``, and
-    ``jaw_weight`` where the 68 points are known)."""
-    at = grid @ region_matrix[:, :2].T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
+def in_crop(region_matrix: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """(H, W, 2) float32: the crop coordinates of the region's pixels (``grid``: their region coordinates)."""
+    return grid @ region_matrix[:, :2].T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
+
+
+def shift_weight(face, region: tuple[int, int, int, int], at: np.ndarray, size: int) -> np.ndarray:
+    """(H, W) float32: the share of the frame shift each region pixel takes (``frame_weight`` at its crop
+    coordinates ``at``, and ``jaw_weight`` where the 68 points are known)."""
     weight = frame_weight(at, size)
     points = face_points(face)
     if points is not None:
-        weight *= jaw_weight(points - region[:2], grid.shape[:2])
+        weight *= jaw_weight(points - region[:2], at.shape[:2])
     return weight
 
 
@@ -216,8 +219,9 @@ class ShapeEditor(Editor):
         grid = np.dstack([xs, ys])
         nose_uv = nose_points(face) @ crop.matrix[:, :2].T + crop.matrix[:, 2]
         shifts = {sign: frame_shift(_crop_field(state[sign]), nose_uv) for sign in ("up", "down")}
-        weight = shift_weight(face, region, region_matrix, grid, size)[..., None]
-        up, down = (self._on_photo(state[sign], region_matrix, grid, weight * shifts[sign])
+        at = in_crop(region_matrix, grid)   # once per face: the shift's weight and both directions read it
+        weight = shift_weight(face, region, at, size)[..., None]
+        up, down = (self._on_photo(state[sign], region_matrix, at, weight * shifts[sign])
                     for sign in ("up", "down"))
         prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
                                  region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
@@ -240,14 +244,13 @@ class ShapeEditor(Editor):
         return prepared
 
     @staticmethod
-    def _on_photo(edit: ShapeTexture, region_matrix: np.ndarray, grid: np.ndarray,
+    def _on_photo(edit: ShapeTexture, region_matrix: np.ndarray, at: np.ndarray,
                   carried: np.ndarray | None = None) -> Direction:
         """The crop-space edit carried onto the region's pixels in the face's frame: p looks at
-        p + A⁻¹·(f(A·p + t) − carried(p)), where ``carried`` ((H, W, 2) crop px) is the frame shift each
-        pixel takes; the paint and its colour ride along with the moved lips."""
+        p + A⁻¹·(f(A·p + t) − carried(p)), where ``at`` = A·p + t (``in_crop``) and ``carried`` ((H, W, 2)
+        crop px) is the frame shift each pixel takes; the paint and its colour ride along with the moved lips."""
         crop_field = _crop_field(edit)
         linear = region_matrix[:, :2]
-        at = grid @ linear.T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
         moved = cv2.remap(crop_field, at[..., 0], at[..., 1], cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         source = at
