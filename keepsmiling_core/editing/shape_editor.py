@@ -20,8 +20,8 @@ face's outline stay where they are and the corners rise. A crop-level judge (``e
 
 α = 0 returns the photo exactly; outside the edit's footprint (the crop, widened sideways where the
 frame shift fades out) nothing moves, so those pixels are byte-identical. As in the landmark warp, α is
-capped where the field would squeeze or stretch any area beyond ``MIN_JACOBIAN``, so the slider
-saturates, never folds.
+capped where the field would squeeze or stretch any area beyond ``MIN_JACOBIAN``, or bend the mouth
+further than real mouths bend (``mouth_range``), so the slider saturates, never folds or grimaces.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from keepsmiling_core.editing.editor import (
     region_to_crop,
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE
+from keepsmiling_core.editing.mouth_range import bends_like_real_mouths
 from keepsmiling_core.editing.warp import (
     MIN_JACOBIAN,
     MIN_WARP_MOUTH_PX,
@@ -276,14 +277,19 @@ class ShapeEditor(Editor):
     def acceptable(self, prepared: PreparedShape, alpha: float) -> bool:
         """Whether the map at α never folds (area ratio above ``PAINTED_MIN_AREA`` everywhere), squeezes
         no area below ``MIN_JACOBIAN`` of its size, and stretches none more than 1 / ``MIN_JACOBIAN``
-        except under the paint: parting the lips stretches their meeting line into the gap, and that is
-        where the painted teeth or shadow cover the stretched pixels."""
-        det = map_jacobian(self.inverse_map(prepared, alpha))
+        except under the paint (parting the lips stretches their meeting line into the gap, and that is
+        where the painted teeth or shadow cover the stretched pixels), and, where the 68 points are
+        known, bends the mouth no further than real mouths bend (``REAL_MOUTHS``)."""
+        source = self.inverse_map(prepared, alpha)
+        det = map_jacobian(source)
         direction = prepared.up if alpha >= 0 else prepared.down
         covered = min(abs(alpha), 1.0) * direction.paint[:-1, :-1] >= 0.5
         bare = det[~covered]
-        return bool(det.min() >= PAINTED_MIN_AREA and det.max() <= 1 / MIN_JACOBIAN
-                    and (bare.size == 0 or bare.min() >= MIN_JACOBIAN))
+        if not (det.min() >= PAINTED_MIN_AREA and det.max() <= 1 / MIN_JACOBIAN
+                and (bare.size == 0 or bare.min() >= MIN_JACOBIAN)):
+            return False
+        points = face_points(prepared.face)
+        return points is None or bends_like_real_mouths(points, source, prepared.grid, prepared.region[:2])
 
     def _fold_free_limits(self, prepared: PreparedShape) -> tuple[float, float]:
         """The strengths in ``SHAPE_ALPHA_RANGE`` up to which every map is ``acceptable`` (bisection, exact

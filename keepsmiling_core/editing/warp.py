@@ -25,6 +25,7 @@ import numpy as np
 
 from keepsmiling_core.editing.checks import check_face, face_points
 from keepsmiling_core.editing.compose import render_edits  # the one compositing loop
+from keepsmiling_core.editing.mouth_range import bends_like_real_mouths
 from keepsmiling_core.editing.smile_shape import EyeFrame, SmileShape, load_smile_shape
 from keepsmiling_core.errors import EditError
 
@@ -259,11 +260,16 @@ class WarpEditor:
 
     def _fold_free_limits(self, prepared: PreparedWarp) -> tuple[float, float]:
         """The strengths, within the options' range, at which no area of the face is squeezed or
-        stretched beyond ``MIN_JACOBIAN`` (or its inverse); past them the slider saturates rather
-        than fold the lips. Bisection on the map that ``render`` uses, so the guarantee is exact."""
+        stretched beyond ``MIN_JACOBIAN`` (or its inverse) and the mouth bends no further than real
+        mouths bend (``mouth_range``); past them the slider saturates rather than fold the lips or
+        caricature a frown. Bisection on the map that ``render`` uses, so the guarantee is exact."""
+        points = face_points(prepared.face)
+
         def fine(alpha: float) -> bool:
-            det = map_jacobian(self.inverse_map(prepared, alpha))
-            return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN)
+            source = self.inverse_map(prepared, alpha)
+            det = map_jacobian(source)
+            return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN
+                        and bends_like_real_mouths(points, source, prepared.grid, prepared.region[:2]))
 
         return strength_limits(fine, self.options.alpha_range)
 
@@ -297,7 +303,7 @@ class WarpEditor:
 
         The field moves source points forward (y = x + α·u(x)); sampling needs the inverse, found by
         three fixed-point steps x ← y − α·u(x) on the coarse nodes, then interpolated to every pixel."""
-        step = prepared.step
+        step, alpha = prepared.step, float(alpha)   # a NumPy scalar would turn the maps into float64
         coarse = prepared.open_field if alpha > 0 and prepared.open_field is not None else prepared.field
         gh, gw = coarse.shape[:2]
         node_x = (np.arange(gw, dtype=np.float32) + 0.5) * step - 0.5
