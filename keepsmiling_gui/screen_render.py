@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from keepsmiling_core.editing.compose import RenderOutcome, overlaps
+from keepsmiling_core.editing.compose import HELD_REASON, RenderOutcome, overlaps
 from keepsmiling_core.editing.session import EditSession
 
 from .photo_view import PhotoScene
@@ -107,8 +107,10 @@ class ScreenRender(QObject):
             per_face = outcome.render_ms / len(outcome.patches)
             prepared = f", prepared in {outcome.prepare_ms:.0f} ms" if outcome.prepared else ""
             values = sorted({outcome.alphas[i] for i in outcome.patches})
+            held = "".join(f"; face {i + 1} shows {shown:+.2f}" for i, shown in sorted(outcome.held.items()))
+            reason = f" ({HELD_REASON})" if outcome.held else ""
             self.notify(f"Strength {', '.join(f'{v:+.2f}' for v in values)}: {len(outcome.patches)} face(s), "
-                        f"{per_face:.0f} ms per face{prepared}", 5000)
+                        f"{per_face:.0f} ms per face{prepared}{held}{reason}", 8000 if held else 5000)
         self._after()
 
     def _failed(self, _generation: int, text: str) -> None:

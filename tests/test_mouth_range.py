@@ -97,3 +97,31 @@ def test_the_shipped_slider_stops_where_the_mouth_would_bend_past_real_mouths(tw
     assert not within(limit + np.sign(furthest) * 4.0 / 32)
     # The slider saturates there: asking for ±2 renders the photo the limit renders.
     assert np.array_equal(editor.render(prepared, furthest), editor.render(prepared, limit))
+
+
+def test_a_face_asked_past_its_limit_is_reported_with_the_strength_it_shows(grace_hopper, tmp_path, capsys):
+    """The slider's stop is said, not silent: the render job, the session and the CLI name the strength
+    the face shows when asked for more (shipped SplitGAN on Grace Hopper: its stop lies near 1.1)."""
+    from keepsmiling_core.cli.main import main
+    from keepsmiling_core.editing.compose import render_patches
+    from keepsmiling_core.editing.session import EditSession, EditState
+    from keepsmiling_core.imageio import read_photo
+    from keepsmiling_core.paths import samples_dir
+
+    photo, face = grace_hopper
+    editor = open_editor(shipped_models_dir() / "splitgan")
+    cache = {0: editor.prepare(photo, face, 0)}
+    limit = cache[0].alpha_limits[1]
+    assert 0.5 < limit < 2.0
+    assert render_patches(editor, photo, [face], {0: 2.0}, [0], cache).held == {0: limit}
+    assert render_patches(editor, photo, [face], {0: 0.5}, [0], cache).held == {}
+
+    session = EditSession(editor=editor)
+    session.open(read_photo(samples_dir() / "grace-hopper.jpg"), [face])
+    session.apply(EditState({0: 2.0}))
+    session.prepare_all()
+    assert session.held() == {0: limit}
+
+    assert main(["smile", str(samples_dir() / "grace-hopper.jpg"), "--model", str(shipped_models_dir() / "splitgan"),
+                 "--alpha", "2", "--out", str(tmp_path), "--device", "cpu"]) == 0
+    assert f"face 0 edited at strength {limit:+.2f}, not +2.00" in capsys.readouterr().err

@@ -98,6 +98,7 @@ def edit_photo(editor, path: Path, target: Path, alpha: float, faces: list[int] 
     The photo goes through an ``EditSession``, the app's own: the same compositing of overlapping faces,
     the same EXIF/XMP on the written file."""
     from keepsmiling_core.detection import detect_faces
+    from keepsmiling_core.editing.compose import HELD_REASON
     from keepsmiling_core.editing.session import EditSession, EditState
     from keepsmiling_core.errors import EditError
     from keepsmiling_core.imageio import read_photo
@@ -116,6 +117,8 @@ def edit_photo(editor, path: Path, target: Path, alpha: float, faces: list[int] 
     session.apply(EditState({index: alpha for index in chosen}))
     refused = session.prepare_all()
     notes = [f"face {index} skipped: {reason}" for index, reason in sorted(refused.items())]
+    notes += [f"face {index} edited at strength {shown:+.2f}, not {alpha:+.2f}: {HELD_REASON}"
+              for index, shown in sorted(session.held().items())]
     if not session.edited_alphas():
         raise EditError(f"None of the chosen faces in {path} can be edited ({'; '.join(notes)}).")
     return session.save(target, overwrite=overwrite), notes

@@ -37,6 +37,7 @@ class RenderOutcome:
     patches: dict[int, tuple[int, int, np.ndarray]] = field(default_factory=dict)  # face -> (x0, y0, rgb)
     prepared: dict[int, object] = field(default_factory=dict)  # faces prepared by this job
     blocked: dict[int, str] = field(default_factory=dict)  # faces that cannot be edited, with the reason
+    held: dict[int, float] = field(default_factory=dict)  # targets asked past their limit -> the strength shown
     prepare_ms: float = 0.0
     render_ms: float = 0.0  # every face's render and blend together
 
@@ -60,6 +61,21 @@ def prepare_face(editor, rgb: np.ndarray, faces: Sequence, index: int, cache: Ma
         outcome.prepare_ms += (time.perf_counter() - start) * 1000
     outcome.prepared[index] = prepared
     return prepared
+
+
+HELD_REASON = "this face's smile stops there; past it the mouth would fold or bend further than a real mouth"
+
+
+def held_at(prepared, alpha: float) -> float | None:
+    """The strength a face is rendered at when ``alpha`` lies past its limits (``alpha_limits``: where its
+    mouth would fold or bend further than real mouths), None when ``alpha`` is within them. Every editor's
+    ``render`` clips to those limits; this only says so, so the window and the CLI can tell the user why
+    the face stopped changing."""
+    limits = getattr(prepared, "alpha_limits", None)
+    if limits is None:
+        return None
+    shown = min(max(float(alpha), float(limits[0])), float(limits[1]))
+    return shown if shown != float(alpha) else None
 
 
 def render_edits(editor, rgb: np.ndarray, edits: Iterable[tuple[object, float]], box: Box | None = None
@@ -126,6 +142,8 @@ def render_patches(editor, rgb: np.ndarray, faces: Sequence, alphas: Mapping[int
             x0, y0, x1, y1 = prepared[index].region
             outcome.patches[index] = (x0, y0, composed[y0 - box[1]:y1 - box[1], x0 - box[0]:x1 - box[0]].copy())
             outcome.alphas[index] = alphas[index]
+            if (shown := held_at(prepared[index], alphas[index])) is not None:
+                outcome.held[index] = shown
     return outcome
 
 

@@ -24,7 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from keepsmiling_core.editing.compose import RenderOutcome, compose_photo, prepare_face, render_patches
+from keepsmiling_core.editing.compose import (
+    RenderOutcome,
+    compose_photo,
+    held_at,
+    prepare_face,
+    render_patches,
+)
 from keepsmiling_core.errors import KeepSmilingError
 
 DEFAULT_STRENGTH = 1.0  # a typical smile: what a face gets when it is clicked
@@ -368,6 +374,12 @@ class EditSession:
         for index in sorted(self.strengths):
             prepare_face(self.editor, self.photo.rgb, self.faces, index, self.prepared, outcome)
         return self.accept(outcome)
+
+    def held(self) -> dict[int, float]:
+        """The prepared smiling faces whose strength lies past their limits, with the strength they show."""
+        alphas = self.edited_alphas()
+        found = {i: held_at(self.prepared[i], alphas[i]) for i in alphas if i in self.prepared}
+        return {i: shown for i, shown in found.items() if shown is not None}
 
     def render(self) -> np.ndarray:
         """The photo with every edit, exactly as Save writes it and the window shows it."""

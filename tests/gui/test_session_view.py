@@ -55,3 +55,23 @@ def test_shown_image_is_the_session_render_with_overlapping_faces(qtbot, window,
         window.write_to(target)
     assert np.array_equal(read_photo(target).rgb, window.displayed_image()), "saved = shown, overlap included"
     assert not session.dirty and "•" not in window.windowTitle()
+
+
+def test_the_status_bar_says_where_a_faces_smile_stops(qtbot, window, wait_until):
+    """Past a face's limit the photo stops changing; the window says so and shows the strength it holds."""
+    from keepsmiling_core.paths import samples_dir
+    from keepsmiling_gui.model_catalog import describe_model
+
+    warp = describe_model(shipped_models_dir() / "warp", shipped=True)
+    window.load_model(warp)
+    wait_until(lambda: window.model_entry == warp and window.editor is not None)
+    window.open_photo(samples_dir() / "grace-hopper.jpg")
+    wait_until(lambda: window.photo is not None and len(window.scene.faces) == len(window.faces) == 1)
+    click_face(qtbot, window, 0)
+    set_strength(window, 1.0, wait_until)
+    assert window.last_render.held == {} and "shows" not in window.statusBar().currentMessage()
+    set_strength(window, 3.0, wait_until)
+    limit = window.session.prepared[0].alpha_limits[1]
+    assert 1.0 < limit < 3.0 and window.last_render.held == {0: limit}
+    message = window.statusBar().currentMessage()
+    assert f"face 1 shows {limit:+.2f}" in message and "smile stops there" in message
