@@ -59,11 +59,15 @@ def test_an_edit_may_not_bend_a_mouth_past_real_mouths_but_may_bring_one_back():
 
 
 def test_points_move_against_a_backward_maps_offsets():
-    offsets = np.zeros((40, 50, 2), np.float32)
-    offsets[..., 0], offsets[..., 1] = 3.0, -2.0   # each output pixel samples 3 px right, 2 px up
+    ys, xs = np.mgrid[0:40, 0:50].astype(np.float32)
+    source_map = np.dstack([xs + 1.5, ys - 1.0])   # each output pixel samples 1.5 px right, 1 px up
     points = np.array([[10.0, 10.0], [30.5, 20.25]])
-    moved = moved_by_backward_map(points, offsets, 0.5)
-    assert moved == pytest.approx(points + (-1.5, 1.0), abs=1e-4)
+    assert moved_by_backward_map(points, source_map) == pytest.approx(points + (-1.5, 1.0), abs=1e-4)
+    # A smooth, non-uniform map: the point found is where the map samples the given point.
+    bent = np.dstack([xs + 2.0 * np.sin(ys / 9.0), ys + 0.05 * (xs - 25.0)]).astype(np.float32)
+    moved = moved_by_backward_map(points, bent)
+    sampled = np.stack([moved[:, 0] + 2.0 * np.sin(moved[:, 1] / 9.0), moved[:, 1] + 0.05 * (moved[:, 0] - 25.0)], 1)
+    assert sampled == pytest.approx(points, abs=0.05)   # bilinear sampling of the map: sub-pixel
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +94,7 @@ def test_the_shipped_slider_stops_where_the_mouth_would_bend_past_real_mouths(tw
     assert abs(limit) < 2.0
 
     def within(alpha: float) -> bool:
-        return bends_like_real_mouths(face.points, editor.inverse_map(prepared, alpha), prepared.grid,
-                                      prepared.region[:2])
+        return bends_like_real_mouths(face.points, editor.inverse_map(prepared, alpha), prepared.region[:2])
 
     assert within(limit) and not within(furthest)
     assert not within(limit + np.sign(furthest) * 4.0 / 32)

@@ -73,27 +73,27 @@ def _no_further_out(after: float, before: float, bound: tuple[float, float]) -> 
     return min(low, before) <= after <= max(high, before)
 
 
-def moved_by_backward_map(points: np.ndarray, offsets: np.ndarray, alpha: float, steps: int = 20) -> np.ndarray:
-    """Where points of the photo land when each output pixel p samples the photo at p + α·offsets(p)
-    (a backward map, as ``cv2.remap`` uses): the p with p + α·offsets(p) = point, by fixed-point steps.
-    ``points`` and ``offsets`` in the same pixel frame (offsets: (H, W, 2) float32)."""
+def moved_by_backward_map(points: np.ndarray, source_map: np.ndarray, steps: int = 20) -> np.ndarray:
+    """Where points of the photo land under a backward map (``source_map``: (H, W, 2) float32, the pixel
+    each output pixel samples, as ``cv2.remap`` reads it; ``points`` in the same pixel frame): the p with
+    source_map(p) = point, by fixed-point steps p <- point - (source_map(p) - p). Only the map's values
+    at the points are read, so this costs nothing next to the map itself; outside the map nothing moves
+    (an editor's map is the identity at its region's border)."""
     points = np.asarray(points, np.float32)
+    height, width = source_map.shape[:2]
     at = points.copy()
     for _ in range(steps):
-        off = cv2.remap(offsets, at[None, :, 0], at[None, :, 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)[0]
-        at = points - np.float32(alpha) * off
+        offset = cv2.remap(source_map, at[None, :, 0], at[None, :, 1], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)[0] - at
+        offset[(at[:, 0] < 0) | (at[:, 0] > width - 1) | (at[:, 1] < 0) | (at[:, 1] > height - 1)] = 0
+        at = points - offset
     return at.astype(np.float64)
 
 
-def bends_like_real_mouths(points: np.ndarray, source_map: np.ndarray, grid: np.ndarray,
-                           origin: tuple[int, int]) -> bool:
+def bends_like_real_mouths(points: np.ndarray, source_map: np.ndarray, origin: tuple[int, int]) -> bool:
     """Whether the edit whose backward map is ``source_map`` ((H, W, 2) region pixels each output pixel
-    samples; ``grid`` the region's own pixel coordinates, ``origin`` its top-left in the photo) keeps the
-    face's mouth (``points``: the 68 photo points) within ``REAL_MOUTHS``: what both shape editors ask
-    before a strength is allowed."""
+    samples; ``origin``: the region's top-left in the photo) keeps the face's mouth (``points``: the 68
+    photo points) within ``REAL_MOUTHS``: what both shape editors ask before a strength is allowed."""
     at = np.asarray(origin, np.float64)
-    offsets = np.ascontiguousarray(source_map - grid, np.float32)
-    moved = moved_by_backward_map(points - at, offsets, 1.0) + at
+    moved = moved_by_backward_map(points - at, source_map) + at
     return REAL_MOUTHS.allows(MouthBend.of(points), MouthBend.of(moved))
-

@@ -289,7 +289,7 @@ class ShapeEditor(Editor):
                 and (bare.size == 0 or bare.min() >= MIN_JACOBIAN)):
             return False
         points = face_points(prepared.face)
-        return points is None or bends_like_real_mouths(points, source, prepared.grid, prepared.region[:2])
+        return points is None or bends_like_real_mouths(points, source, prepared.region[:2])
 
     def _fold_free_limits(self, prepared: PreparedShape) -> tuple[float, float]:
         """The strengths in ``SHAPE_ALPHA_RANGE`` up to which every map is ``acceptable`` (bisection, exact

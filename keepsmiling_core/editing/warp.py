@@ -269,7 +269,7 @@ class WarpEditor:
             source = self.inverse_map(prepared, alpha)
             det = map_jacobian(source)
             return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN
-                        and bends_like_real_mouths(points, source, prepared.grid, prepared.region[:2]))
+                        and bends_like_real_mouths(points, source, prepared.region[:2]))
 
         return strength_limits(fine, self.options.alpha_range)
 
