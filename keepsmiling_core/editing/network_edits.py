@@ -21,7 +21,7 @@ import torch
 
 from keepsmiling_core.compositing.tone import brightness
 from keepsmiling_core.errors import CheckpointError
-from keepsmiling_core.models.shape_texture import ShapeTexture, deliver
+from keepsmiling_core.models.shape_texture import ShapeTexture, deliver, mirror_averaged, with_mirror_images
 
 
 class NetworkEdit(ABC):
@@ -128,11 +128,12 @@ class LatentShapeEdit(ShapeEdit, LatentShiftEdit):
 
     def encode(self, x):
         De = self.model.nets["decoder"]
-        latent = self.model.nets["encoder"](x)
+        latents = self.model.nets["encoder"](with_mirror_images(x))   # each crop and its mirror image
         step = self.direction.calibration * self._unit
-        zero = De(latent)
-        return {"latent": latent, "x": x, "up": _less_move(De(latent + step), zero),
-                "down": _less_move(De(latent - step), zero)}
+        zero = De(latents)
+        return {"latent": latents[:len(x)], "x": x,
+                "up": mirror_averaged(_less_move(De(latents + step), zero)),
+                "down": mirror_averaged(_less_move(De(latents - step), zero))}
 
     def reconstruct(self, state, smiling):
         return deliver(state["x"], self.model.nets["decoder"](state["latent"]))
@@ -143,8 +144,9 @@ class TranslationShapeEdit(ShapeEdit, TranslationEdit):
 
     def encode(self, x):
         gen = self.model.nets["generator"]
-        ones = torch.ones(len(x), device=self.device, dtype=self.dtype)
-        return {"x": x, "up": gen.edit(x, ones), "down": gen.edit(x, ones * 0)}
+        both = with_mirror_images(x)   # each crop and its mirror image: ``mirror_averaged`` says why
+        ones = torch.ones(len(both), device=self.device, dtype=self.dtype)
+        return {"x": x, "up": mirror_averaged(gen.edit(both, ones)), "down": mirror_averaged(gen.edit(both, ones * 0))}
 
     def reconstruct(self, state, smiling):
         return deliver(state["x"], state["up" if smiling else "down"])
