@@ -15,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from keepsmiling_core.editing.compose import HELD_REASON
 from keepsmiling_core.editing.session import EditSession, EditStep, SliderMove
 
 from .photo_view import PhotoScene
@@ -38,6 +39,7 @@ class FaceEditing(QObject):
         control.changed.connect(self._strength_moved)
         control.committed.connect(self._strength_committed)
         screen.blocked.connect(self._faces_refused)
+        screen.settled.connect(self.show_limit)
 
     # ------------------------------------------------------------------ user actions
     def toggle_face(self, index: int) -> None:
@@ -123,7 +125,14 @@ class FaceEditing(QObject):
             item.set_edit(session.strengths.get(item.index), item.index in session.focus)
         if session.focus:
             self.control.set_value(session.strengths[min(session.focus)], notify=False)
+        self.show_limit()
         self.changed.emit()
+
+    def show_limit(self) -> None:
+        """Beside the slider: the strength the face in focus stops at, when the slider asks for more."""
+        held = self.session.held() if self.session.editor is not None else {}
+        focused = sorted(self.session.focus & held.keys())
+        self.control.show_limit(held[focused[0]] if focused else None, HELD_REASON)
 
     def _faces_refused(self, refused: dict[int, str]) -> None:
         for index, reason in refused.items():

@@ -46,6 +46,11 @@ class StrengthControl(QWidget):
         layout.addWidget(label)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.spin)
+        # Where the face in focus stops: past its limit the photo no longer changes, and the slider alone
+        # would not say why (the status bar's message gives way to hover hints).
+        self.limit_note = QLabel()
+        self.limit_note.setVisible(False)
+        layout.addWidget(self.limit_note)
 
         self._value = DEFAULT
         self._gesture_start: float | None = None
@@ -63,6 +68,15 @@ class StrengthControl(QWidget):
         for widget in (self.slider, self.spin):
             widget.setToolTip(text)
             widget.setStatusTip(text)
+
+    def show_limit(self, shown: float | None, reason: str = "") -> None:
+        """Say that the face in focus shows ``shown`` rather than the slider's value (None: it follows)."""
+        if shown is None:
+            self.limit_note.setVisible(False)
+            return
+        self.limit_note.setText(f"stops at {shown:+.2f}")
+        self.limit_note.setToolTip(f"The face shows strength {shown:+.2f}: {reason}.")
+        self.limit_note.setVisible(True)
 
     def set_value(self, value: float, *, notify: bool = True) -> None:
         """Set programmatically (undo/redo); never records a ``committed`` step."""

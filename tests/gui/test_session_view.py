@@ -69,9 +69,15 @@ def test_the_status_bar_says_where_a_faces_smile_stops(qtbot, window, wait_until
     wait_until(lambda: window.photo is not None and len(window.scene.faces) == len(window.faces) == 1)
     click_face(qtbot, window, 0)
     set_strength(window, 1.0, wait_until)
+    note = window.strength_control.limit_note
     assert window.last_render.held == {} and "shows" not in window.statusBar().currentMessage()
+    assert not note.isVisible()
     set_strength(window, 3.0, wait_until)
     limit = window.session.prepared[0].alpha_limits[1]
     assert 1.0 < limit < 3.0 and window.last_render.held == {0: limit}
     message = window.statusBar().currentMessage()
     assert f"face 1 shows {limit:+.2f}" in message and "smile stops there" in message
+    wait_until(note.isVisible)   # beside the slider too, where hover hints cannot cover it
+    assert note.text() == f"stops at {limit:+.2f}"
+    set_strength(window, 1.0, wait_until)
+    wait_until(lambda: not note.isVisible())
