@@ -206,9 +206,11 @@ def test_every_shipped_network_loads_with_its_stored_setup(name: str) -> None:
 @pytest.mark.parametrize("name", ["splitgan", "complexgan"])
 def test_shipped_edits_equal_the_documented_formula_bit_for_bit(name: str, grace_hopper) -> None:
     """The editor's crops equal the setup's shape × texture edit computed here from the raw networks, op
-    for op: deliver(x, E, |α|) with E the edit towards the target label — SplitGAN: De(z ± c·u) less the
-    reconstruction's own move (field minus De(z)'s field, paint minus De(z)'s paint, at least 0);
-    ComplexGAN: G.edit(x, 1 if α ≥ 0 else 0)."""
+    for op: deliver(x, E, |α|) with E the edit towards the target label, made mirror-symmetric — the
+    network runs on x and its mirror image x̃, and E = (e(x) + mirror(e(x̃))) / 2, where mirror flips the
+    maps left-right and the field's x offsets' sign; e is, for SplitGAN, De(z ± c·u) less the
+    reconstruction's own move (field minus De(z)'s field, paint minus De(z)'s paint, at least 0); for
+    ComplexGAN, G.edit(·, 1 if α ≥ 0 else 0)."""
     from keepsmiling_core.data.tensors import to_image, to_tensor
     from keepsmiling_core.editing.backends import open_editor
     from keepsmiling_core.models.shape_texture import ShapeTexture, deliver
@@ -219,16 +221,22 @@ def test_shipped_edits_equal_the_documented_formula_bit_for_bit(name: str, grace
     prepared = editor.prepare(photo, face)
     nets = editor.model.nets
     x = to_tensor(prepared.crop.image[None])
+    both = torch.cat([x, x.flip(-1)])
     for alpha in (-1.5, 0.0, 1.0, 1.5):
         with torch.no_grad():
             if name == "splitgan":
-                latent = nets["encoder"](x)
+                latent = nets["encoder"](both)
                 step = editor.direction.calibration * editor.direction.unit.reshape(1, *editor.direction.latent_shape)
                 moved, zero = nets["decoder"](latent + (step if alpha >= 0 else -step)), nets["decoder"](latent)
-                edit = ShapeTexture(field=moved.field - zero.field, mask=(moved.mask - zero.mask).clamp(min=0),
+                pair = ShapeTexture(field=moved.field - zero.field, mask=(moved.mask - zero.mask).clamp(min=0),
                                     colour=moved.colour)
             else:
-                edit = nets["generator"].edit(x, torch.ones(1) if alpha >= 0 else torch.zeros(1))
+                pair = nets["generator"].edit(both, torch.ones(2) if alpha >= 0 else torch.zeros(2))
+            mirrored_field = pair.field[1:].flip(-1)
+            mirrored_field = torch.cat([-mirrored_field[:, :1], mirrored_field[:, 1:]], dim=1)
+            edit = ShapeTexture(field=(pair.field[:1] + mirrored_field) / 2,
+                                mask=(pair.mask[:1] + pair.mask[1:].flip(-1)) / 2,
+                                colour=(pair.colour[:1] + pair.colour[1:].flip(-1)) / 2)
             expected = deliver(x, edit, abs(alpha)).clamp(-1, 1)
             got = editor.decode(prepared.state, alpha)
         assert torch.equal(got, expected), (name, alpha)
