@@ -27,6 +27,8 @@ import numpy as np
 from keepsmiling_core.errors import KeepSmilingError
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
+# Why a face shows less than the strength asked for (the window's status bar and ``keepsmiling smile``).
+HELD_REASON = "this face's smile stops there; past it the mouth would fold or bend further than a real mouth"
 
 
 @dataclass
@@ -61,9 +63,6 @@ def prepare_face(editor, rgb: np.ndarray, faces: Sequence, index: int, cache: Ma
         outcome.prepare_ms += (time.perf_counter() - start) * 1000
     outcome.prepared[index] = prepared
     return prepared
-
-
-HELD_REASON = "this face's smile stops there; past it the mouth would fold or bend further than a real mouth"
 
 
 def held_at(prepared, alpha: float) -> float | None:
