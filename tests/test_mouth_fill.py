@@ -17,7 +17,7 @@ from keepsmiling_core.data.crops import CropConfig
 from keepsmiling_core.data.genki import load_genki
 from keepsmiling_core.editing.backends import open_editor
 from keepsmiling_core.editing.mouth_fill import MouthFiller
-from keepsmiling_core.editing.warp import WarpEditor
+from keepsmiling_core.editing.warp import MIN_JACOBIAN, WarpEditor, WarpOptions, keeps_detail, map_jacobian
 from keepsmiling_core.models.checkpoint import list_checkpoints, load_model
 from keepsmiling_core.models.mouth_fill import grow_hole, mouth_band
 from keepsmiling_core.paths import shipped_models_dir
@@ -113,6 +113,51 @@ def test_warp_with_fill_paints_only_inside_the_parted_lips(grace_hopper, trained
     assert np.array_equal(editor.render(prepared, 0.0), prepared.base)   # α = 0 is the photo
     # Below zero the lips stay closed and nothing is painted: the plain warp's frown exactly.
     assert np.array_equal(editor.render(prepared, -1.0), plain.render(plain.prepare(photo, face), -1.0))
+
+
+def test_the_fill_shows_nothing_outside_the_rows_it_painted():
+    """The network paints a band of rows; a gap reaching past it (an open mouth whose lower lip the warp
+    pulls down) keeps the warped photo there instead of showing the crop's unpainted black."""
+    rng = np.random.default_rng(0)
+    warped = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    colour = np.zeros((64, 64, 4), np.float32)
+    colour[20:40, :, :3], colour[20:40, :, 3] = 200.0, 1.0
+    out = MouthFiller.composite(warped, colour, np.eye(2, 3), np.ones((64, 64), np.float32))
+    assert np.array_equal(out[:19], warped[:19]) and np.array_equal(out[41:], warped[41:])
+    assert (out[21:39] == 200).all()
+
+
+def test_the_teeth_not_the_lips_stretch_stops_a_wide_parting(grace_hopper):
+    """Parting the lips stretches their meeting line across the whole gap; the teeth cover it, so only
+    the stretch of the skin and lips around the gap may stop the slider (as the networks' paint does).
+    At its stop, the stretch outside the parting is within ``MIN_JACOBIAN``; counted over the whole
+    region, as before, the same strength would fail: that rule stopped wide partings before they showed
+    any teeth."""
+    photo, face = grace_hopper
+    editor = open_editor(shipped_models_dir() / "warp-teeth")
+    editor.options = WarpOptions(closed_lips=False, opening=3.0)
+    prepared = editor.prepare(photo, face)
+    top = prepared.alpha_limits[1]
+    assert top >= 1.0
+    det = map_jacobian(editor.inverse_map(prepared, top))
+    parting = editor._lips_parting(prepared, top)[:-1, :-1]
+    assert det[~parting].min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN
+    assert det[parting].min() < MIN_JACOBIAN and not keeps_detail(det)
+
+
+def test_keeps_detail_exempts_only_what_paint_covers():
+    det = np.ones((10, 10))
+    det[4:6, 4:6] = 0.1                       # the gap's stretch
+    painted = np.zeros((10, 10), bool)
+    assert not keeps_detail(det)
+    painted[4:6, 4:6] = True
+    assert keeps_detail(det, painted) and not keeps_detail(det, painted, painted_min_area=0.2)
+    det[5, 5] = -0.5                          # a fold under translucent paint shows; under opaque, nothing does
+    assert not keeps_detail(det, painted) and keeps_detail(det, painted, painted_min_area=None)
+    det[0, 0] = 0.2                           # bare skin stretched past the limit
+    assert not keeps_detail(det, painted, painted_min_area=None)
+    det[0, 0] = 4.0                           # or squeezed
+    assert not keeps_detail(det, painted, painted_min_area=None)
 
 
 def test_shipped_warp_teeth_paints_the_inside_of_a_mouth(grace_hopper):

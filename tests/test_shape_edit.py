@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from keepsmiling_core.editing.backends import open_editor
-from keepsmiling_core.editing.shape_editor import PAINTED_MIN_AREA, ShapeEditor, in_crop
-from keepsmiling_core.editing.warp import MIN_JACOBIAN, map_jacobian
+from keepsmiling_core.editing.shape_editor import ShapeEditor, in_crop
+from keepsmiling_core.editing.warp import MIN_JACOBIAN, PAINTED_MIN_AREA, map_jacobian
 from keepsmiling_core.models.shape_texture import (
     ShapeTexture,
     ShapeTextureHead,

@@ -39,8 +39,8 @@ class MouthFiller:
     def paint(self, warped: np.ndarray, landmarks: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The network's colour for ``hole`` (float mask in region pixels) of the ``warped`` region.
 
-        Returns the colour as a crop (S, S, 3 float32, 0..255) and the region -> crop matrix; ``composite``
-        shows it through any gap inside ``hole``. ``landmarks``: the face's 5 points in region pixels, as
+        Returns the colour as a crop (S, S, 4 float32: RGB 0..255 and where the network painted, 0..1)
+        and the region -> crop matrix; ``composite`` shows it through any gap inside ``hole``. ``landmarks``: the face's 5 points in region pixels, as
         the smile moved them (the crop is framed by them, as in training)."""
         import torch
 
@@ -56,8 +56,9 @@ class MouthFiller:
             x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].to(self.device)
             h = torch.from_numpy(np.ascontiguousarray(crop_hole[self.band]))[None, None].to(self.device)
             painted = self.net(x, h)[0].permute(1, 2, 0).float().cpu().numpy()
-        colour = np.zeros((size, size, 3), np.float32)
-        colour[self.band] = _photo_chroma((painted + 1) * 127.5, crop.image[self.band], crop_hole[self.band])
+        colour = np.zeros((size, size, 4), np.float32)
+        colour[self.band, :, :3] = _photo_chroma((painted + 1) * 127.5, crop.image[self.band], crop_hole[self.band])
+        colour[self.band, :, 3] = 1.0   # the network paints its band of rows only: nothing is shown outside it
         return colour, crop.matrix
 
     @staticmethod
@@ -71,7 +72,8 @@ class MouthFiller:
         shifted = matrix.copy()
         shifted[:, 2] += shifted[:, :2] @ np.array([x0, y0], np.float64)
         drawn = warp_to_photo(colour, shifted, (y1 - y0, x1 - x0))
-        mask = gap[y0:y1, x0:x1, None].astype(np.float32)
+        mask = gap[y0:y1, x0:x1, None].astype(np.float32) * drawn[..., 3:]
+        drawn = drawn[..., :3]
         out = warped.copy()
         out[y0:y1, x0:x1] = np.clip(np.rint(mask * drawn + (1 - mask) * warped[y0:y1, x0:x1]), 0, 255)
         return out

@@ -46,8 +46,8 @@ from keepsmiling_core.editing.editor import (
 from keepsmiling_core.editing.latent import ALPHA_RANGE
 from keepsmiling_core.editing.mouth_range import bends_like_real_mouths
 from keepsmiling_core.editing.warp import (
-    MIN_JACOBIAN,
     MIN_WARP_MOUTH_PX,
+    keeps_detail,
     map_jacobian,
     smoothstep,
     strength_limits,
@@ -59,7 +59,6 @@ from keepsmiling_core.models.shape_texture import SUPPORT_MARGIN, ShapeTexture
 # up to 2; past it the lift reaches the cheeks and the lower rims of glasses and the face looks pulled.
 SHAPE_ALPHA_RANGE = (max(ALPHA_RANGE[0], -2.0), min(ALPHA_RANGE[1], 2.0))
 PAINT_HEADROOM = 0.1      # painted teeth may be this much brighter (of full scale) than the photo's brightest skin
-PAINTED_MIN_AREA = 0.05   # under the paint a source area may be stretched up to 20 times, never folded
 # Where the frame shift fades out, in crop-side units: sideways between these distances from the crop's
 # middle (the corners lie within ±0.19; it reaches past the crop's sides so the cheeks rise with the
 # corners), downwards between these heights (the lips' meeting line is at 0.57, the chin near 1). Chosen
@@ -275,18 +274,12 @@ class ShapeEditor(Editor):
         return cv2.scaleAdd(direction.offsets, abs(float(alpha)), prepared.grid)
 
     def acceptable(self, prepared: PreparedShape, alpha: float) -> bool:
-        """Whether the map at α never folds (area ratio above ``PAINTED_MIN_AREA`` everywhere), squeezes
-        no area below ``MIN_JACOBIAN`` of its size, and stretches none more than 1 / ``MIN_JACOBIAN``
-        except under the paint (parting the lips stretches their meeting line into the gap, and that is
-        where the painted teeth or shadow cover the stretched pixels), and, where the 68 points are
-        known, bends the mouth no further than real mouths bend (``REAL_MOUTHS``)."""
+        """Whether the map at α ``keeps_detail`` (under the paint, where teeth or shadow cover the lips'
+        stretched meeting line, it may stretch further) and, where the 68 points are known, bends the
+        mouth no further than real mouths bend (``REAL_MOUTHS``)."""
         source = self.inverse_map(prepared, alpha)
-        det = map_jacobian(source)
         direction = prepared.up if alpha >= 0 else prepared.down
-        covered = min(abs(alpha), 1.0) * direction.paint[:-1, :-1] >= 0.5
-        bare = det[~covered]
-        if not (det.min() >= PAINTED_MIN_AREA and det.max() <= 1 / MIN_JACOBIAN
-                and (bare.size == 0 or bare.min() >= MIN_JACOBIAN)):
+        if not keeps_detail(map_jacobian(source), min(abs(alpha), 1.0) * direction.paint[:-1, :-1] >= 0.5):
             return False
         points = face_points(prepared.face)
         return points is None or bends_like_real_mouths(points, source, prepared.region[:2])

@@ -37,6 +37,8 @@ MOUTH = range(48, 68)
 UPPER_INNER, LOWER_INNER = (61, 62, 63), (67, 66, 65)   # facing pairs of the inner lip line
 GRID_NODES = 48          # coarse field resolution along the region's longer side
 MIN_JACOBIAN = 0.3       # the warp may squeeze an area to 30 % of its size (or stretch it 1/0.3), never fold it
+PAINTED_MIN_AREA = 0.05  # under translucent paint a source area may be stretched up to 20 times, never folded
+GAP_RIM = 0.05           # the lips' inner edges: this share of the mouth's width around the parted lips' gap
 MIN_WARP_MOUTH_PX = 8.0  # below this the 68 points themselves are unreliable
 TEXTURE_FILE = "texture.json"
 
@@ -141,6 +143,22 @@ def map_jacobian(coords: np.ndarray) -> np.ndarray:
     c = coords.astype(np.float64)
     dx, dy = np.diff(c, axis=1)[:-1], np.diff(c, axis=0)[:, :-1]
     return dx[..., 0] * dy[..., 1] - dy[..., 0] * dx[..., 1]
+
+
+def keeps_detail(det: np.ndarray, painted: np.ndarray | None = None,
+                 painted_min_area: float | None = PAINTED_MIN_AREA) -> bool:
+    """Whether a map with area ratios ``det`` (``map_jacobian``) squeezes or stretches no area past
+    ``MIN_JACOBIAN`` (or its inverse), so folds nothing, except where ``painted`` (bool, same shape):
+    parting lips stretch their meeting line into the gap, and the painted teeth or shadow cover those
+    pixels, so there the stretch may reach 1 / ``painted_min_area`` (never a fold), or anything at all
+    with None (opaque paint: nothing of the photo shows there)."""
+    bare = det if painted is None else det[~painted]
+    if bare.size and (bare.min() < MIN_JACOBIAN or bare.max() > 1 / MIN_JACOBIAN):
+        return False
+    if painted is None or painted_min_area is None or not painted.any():
+        return True
+    under = det[painted]
+    return bool(under.min() >= painted_min_area and under.max() <= 1 / MIN_JACOBIAN)
 
 
 def strength_limits(fine, alpha_range: tuple[float, float]) -> tuple[float, float]:
@@ -259,17 +277,21 @@ class WarpEditor:
         return self.fill.paint(warped, moved.astype(np.float32), hole)
 
     def _fold_free_limits(self, prepared: PreparedWarp) -> tuple[float, float]:
-        """The strengths, within the options' range, at which no area of the face is squeezed or
-        stretched beyond ``MIN_JACOBIAN`` (or its inverse) and the mouth bends no further than real
-        mouths bend (``mouth_range``); past them the slider saturates rather than fold the lips or
-        caricature a frown. Bisection on the map that ``render`` uses, so the guarantee is exact."""
+        """The strengths, within the options' range, at which the map ``keeps_detail`` (the parted lips'
+        painted gap may stretch further) and the mouth bends no further than real mouths bend
+        (``mouth_range``); past them the slider saturates rather than fold the lips or caricature a
+        frown. Bisection on the map that ``render`` uses, so the guarantee is exact."""
         points = face_points(prepared.face)
 
         def fine(alpha: float) -> bool:
             source = self.inverse_map(prepared, alpha)
-            det = map_jacobian(source)
-            return bool(det.min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN
-                        and bends_like_real_mouths(points, source, prepared.region[:2]))
+            parting = None
+            if alpha > 0 and prepared.gap is not None:
+                parting = self._lips_parting(prepared, alpha)[:-1, :-1]
+            # Under the gap's opaque teeth any stretch is hidden; on the lips' inner edges beside it, the
+            # stretch is the edge rolling into view.
+            return keeps_detail(map_jacobian(source), parting, painted_min_area=None) and \
+                bends_like_real_mouths(points, source, prepared.region[:2])
 
         return strength_limits(fine, self.options.alpha_range)
 
@@ -343,6 +365,17 @@ class WarpEditor:
         shape = prepared.base.shape[:2]
         mask = _polygon_mask(inner + alpha * (closed + parting), shape) - _polygon_mask(inner + alpha * closed, shape)
         return cv2.GaussianBlur(np.clip(mask, 0, 1), (0, 0), 0.6)
+
+    def _lips_parting(self, prepared: PreparedWarp, alpha: float) -> np.ndarray:
+        """The gap at α grown by ``GAP_RIM`` (bool, region pixels): where the warp stretches the lips'
+        meeting line. The gap itself is painted; the lips' inner edges beside it roll into view as a
+        real mouth opens, and the warp stretches them as much."""
+        inner = prepared.gap[0]
+        radius = round(GAP_RIM * float(np.ptp(inner[:, 0])))
+        gap = (self._gap_mask(prepared, alpha) >= 0.5).astype(np.uint8)
+        if radius >= 1:
+            gap = cv2.dilate(gap, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+        return gap > 0
 
     def _fill_gap(self, prepared: PreparedWarp, warped: np.ndarray, alpha: float) -> np.ndarray:
         """Where the lips part, the mouth fill's teeth; everywhere else the warp."""
