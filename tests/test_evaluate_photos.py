@@ -73,6 +73,19 @@ def test_the_warp_is_judged_on_its_own_pixels(report):
     assert warp["1.0"]["sharpness_large_median"] is not None                    # the full-size sample
     assert warp["1.0"]["ring_delta_e_mean"] < 1.5
     assert data["models"]["warp"]["coverage"]["refused"] == 0                   # no mouth is too small for it
+    # The closed-lip warp keeps the lips as closed as the photo had them (dlib reads the same gap).
+    none = data["models"]["none (photo unchanged)"]["by_strength"]
+    assert warp["1.0"]["lips_parted_non_smiling"] == pytest.approx(none["1.0"]["lips_parted_non_smiling"], abs=0.2)
+    assert none["0.0"]["lips_parting_median_non_smiling"] < 0.1
+
+
+def test_the_judge_is_read_against_how_real_smiles_part_their_lips(report):
+    data, _ = report
+    judge = data["judge"]
+    assert 0.0 <= judge["smiles_lips_parted"] <= 1.0
+    parted, closed = judge["smile_recall_parted_lips"], judge["smile_recall_closed_lips"]
+    assert parted is not None and 0.0 <= parted <= 1.0
+    assert closed is None or 0.0 <= closed <= 1.0
 
 
 def test_photo_sets_and_errors(tmp_path):

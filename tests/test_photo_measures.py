@@ -8,12 +8,25 @@ import pytest
 
 from keepsmiling_core.data.cache import load_crop_cache
 from keepsmiling_core.evaluation.photo_measures import (
+    LIPS_PARTED,
     face_areas,
+    lips_parting,
     ring_delta_e,
     sharpness_kept,
     untouched_share,
 )
 from keepsmiling_core.evaluation.two_sample import detectability
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    """The grinning sample portrait and its face."""
+    from keepsmiling_core.detection import detect_faces
+    from keepsmiling_core.imageio import read_photo
+    from keepsmiling_core.paths import samples_dir
+
+    photo = read_photo(samples_dir() / "astronaut.jpg").rgb
+    return photo, detect_faces(photo)[0]
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +66,21 @@ def test_a_grey_blob_beside_the_nose_is_a_stain(grace):
     edited_box = (centre[0] - radius, centre[1] - radius, centre[0] + radius + 1, centre[1] + radius + 1)
     assert untouched_share(photo, stained, edited_box) == 1.0
     assert untouched_share(photo, stained, (0, 0, 1, 1)) < 1.0
+
+
+def test_lips_parting_tells_a_closed_mouth_from_a_grin(grace, astronaut):
+    """Grace Hopper's closed mouth reads closed and the astronaut's grin parted. (A white bar painted
+    over the lips reads parted too: the measure says what shape the mouth has, not whether it is real;
+    the sheets, sharpness and ring measures judge that.)"""
+    photo, face, _ = grace
+    assert lips_parting(photo, face.box) < LIPS_PARTED / 2
+    grin, grin_face = astronaut
+    assert lips_parting(grin, grin_face.box) > LIPS_PARTED
+    lowered = grin.copy()   # the same grin, its teeth and mouth filled with the lips' colour: closed again
+    inner = grin_face.points[60:68].round().astype(np.int32)
+    lip = grin[int(grin_face.points[57][1]) - 2, int(grin_face.points[57][0])].tolist()
+    cv2.fillPoly(lowered, [inner], lip)
+    assert lips_parting(lowered, grin_face.box) < lips_parting(grin, grin_face.box)
 
 
 def test_a_blurred_mouth_loses_sharpness(grace):

@@ -105,7 +105,7 @@ def _num(value, digits: int = 2) -> str:
 def format_table(report: dict) -> str:
     """The README's table: per model, coverage, success/removal, detectability and realism at strength 1."""
     lines = ["| model | edited | success 0.5 / 1 / 1.5 / 2 | removal −1 | detectability | sharpness small / large "
-             "| skin-ring ΔE (worst sector) | untouched |", "|---|---|---|---|---|---|---|---|"]
+             "| skin-ring ΔE (worst sector) | untouched | lips parted 1 / 2 |", "|---|---|---|---|---|---|---|---|---|"]
     for label, summary in report["models"].items():
         rows = summary["by_strength"]
         success = " / ".join(_pct(rows.get(k, {}).get("success")) for k in ("0.5", "1.0", "1.5", "2.0"))
@@ -116,10 +116,14 @@ def format_table(report: dict) -> str:
             f"{_pct(rows.get('-1.0', {}).get('removal'))} | {_pct(detect.get('accuracy'))} | "
             f"{_num(one.get('sharpness_small_median'))} / {_num(one.get('sharpness_large_median'))} | "
             f"{_num(one.get('ring_delta_e_mean'))} ({_num(one.get('worst_sector_delta_e_mean'))}) | "
-            f"{_pct(one.get('untouched_min'))} |")
+            f"{_pct(one.get('untouched_min'))} | {_pct(one.get('lips_parted_non_smiling'))} / "
+            f"{_pct(rows.get('2.0', {}).get('lips_parted_non_smiling'))} |")
     judge = report.get("judge") or {}
     ref = report.get("detectability_reference") or {}
     lines.append(f"\nface judge on the unedited photos: accuracy {_pct(judge.get('accuracy'))}, smile recall "
                  f"{_pct(judge.get('smile_recall'))}, false positives {_pct(judge.get('false_positive_rate'))}; "
                  f"detectability of real vs real smiling faces {_pct(ref.get('accuracy'))}")
+    lines.append(f"real smiling faces with their lips parted: {_pct(judge.get('smiles_lips_parted'))}; judged smiling "
+                 f"with closed lips {_pct(judge.get('smile_recall_closed_lips'))}, with parted lips "
+                 f"{_pct(judge.get('smile_recall_parted_lips'))}")
     return "\n".join(lines)

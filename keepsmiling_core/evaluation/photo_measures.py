@@ -8,7 +8,11 @@ measured on the same pixels:
 - *stains*: CIEDE2000 between the mean CIELAB colours of the skin ring around the lips (cheeks,
   philtrum, chin, nose wings; lips and mouth interior excluded), over the whole ring and in its worst
   sixth, so a stain beside the nose is not averaged away by clean cheeks;
-- *untouched elsewhere*: the share of pixels outside the face's edit region that are byte-identical.
+- *untouched elsewhere*: the share of pixels outside the face's edit region that are byte-identical;
+- *lips parted*: the gap between the inner lips, as dlib's 68 points read it on the finished photo, in
+  mouth widths. 89 % of GENKI's smiling faces part their lips by at least ``LIPS_PARTED``, and the face
+  judge calls only ~62 % of the closed-lip real smiles smiling (``evaluate-photos`` reports both), so
+  this says whether an edit's shape could reach the success target at all.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ WING_LIFT = 0.15
 RING_SECTORS = 6
 LIP_MARGIN = 0.25     # lips dilated by this share of the mouth's width: a moved corner stays excluded
 MOUTH_MARGIN = 0.15   # the sharpness area: lips plus this share of the mouth's width
+LIPS_PARTED = 0.10    # inner-lip gap, in mouth widths, from which a mouth shows its teeth or its inside
+INNER_PAIRS = ((61, 67), (62, 66), (63, 65))   # facing points of the upper and lower inner lip
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,20 @@ class FaceAreas:
 
 def mouth_width(points: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(points)[54] - np.asarray(points)[48]))
+
+
+def lips_parting(photo: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """The inner lips' mean gap over the mouth's width (0 when closed), from dlib's 68 points found on
+    ``photo`` inside the face's detection ``box`` — the same box before and after an edit, so only
+    the pixels decide. It reads the mouth's shape, not its realism: a white bar over the lips reads
+    parted too, which the sheets and the sharpness and ring measures catch."""
+    from keepsmiling_core.detection.models import dlib_module, shape_predictor
+
+    x0, y0, x1, y1 = box
+    shape = shape_predictor()(photo, dlib_module().rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1))
+    points = np.array([(p.x, p.y) for p in shape.parts()], np.float64)
+    gap = np.mean([np.linalg.norm(points[a] - points[b]) for a, b in INNER_PAIRS])
+    return float(gap / max(mouth_width(points), 1.0))
 
 
 def face_areas(points: np.ndarray, photo_shape: tuple[int, ...]) -> FaceAreas:

@@ -20,7 +20,9 @@ import numpy as np
 
 from keepsmiling_core.errors import EditError, ImageReadError, KeepSmilingError
 from keepsmiling_core.evaluation.photo_measures import (
+    LIPS_PARTED,
     face_areas,
+    lips_parting,
     ring_delta_e,
     sharpness_kept,
     untouched_share,
@@ -80,6 +82,7 @@ class _Finished:
     sharpness: dict[float, float] = field(default_factory=dict)
     ring: dict[float, tuple[float, float]] = field(default_factory=dict)
     untouched: dict[float, float] = field(default_factory=dict)
+    parting: dict[float, float] = field(default_factory=dict)         # lips parted, in mouth widths
     tiles: dict[float, np.ndarray] = field(default_factory=dict)      # native-resolution lower faces
 
 
@@ -177,6 +180,8 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
                 if alpha == DETECT_STRENGTH:
                     done.detect_crop = crop_mouth(finished, face.landmarks, crop_config).image
                 done.untouched[alpha] = untouched_share(rgb, finished, prepared.region)
+                if not is_extra:
+                    done.parting[alpha] = lips_parting(finished, face.box)
                 if areas is not None:
                     done.sharpness[alpha] = sharpness_kept(rgb, finished, areas)
                     done.ring[alpha] = ring_delta_e(rgb, finished, areas)
@@ -222,6 +227,7 @@ def _summarise(results: list[_Finished], refused: Counter, judge, strengths, ori
         probabilities[alpha] = judge.smile_probability(views) if views is not None else np.zeros(0)
     summary["_probabilities"] = {str(a): p.round(4).tolist() for a, p in probabilities.items()}
     summary["_labels"] = [bool(r.photo.smiling) for r in labelled]
+    summary["_parting"] = [r.parting.get(0.0) for r in labelled]
     smiling = np.array([bool(r.photo.smiling) for r in labelled], bool)
     for alpha in strengths:
         p = probabilities[alpha]
@@ -242,6 +248,9 @@ def _summarise(results: list[_Finished], refused: Counter, judge, strengths, ori
         row["worst_sector_delta_e_mean"] = _stat([s for _, s in ring], np.mean)
         row["worst_sector_delta_e_p90"] = _stat([s for _, s in ring], lambda v: np.percentile(v, 90))
         row["untouched_min"] = _stat([r.untouched.get(alpha) for r in results], np.min)
+        parting = [r.parting.get(alpha) for r in labelled if r.photo.smiling is False]
+        row["lips_parting_median_non_smiling"] = _stat(parting, np.median)
+        row["lips_parted_non_smiling"] = _stat([v >= LIPS_PARTED for v in parting if v is not None], np.mean)
         summary["by_strength"][str(alpha)] = row
     if config.detectability:
         edited = [r.detect_crop for r in labelled if r.photo.smiling is False]
@@ -264,9 +273,17 @@ def _judge_quality(report: dict) -> dict | None:
             continue
         p, y = np.asarray(p), np.asarray(labels, bool)
         said = p > 0.5
-        return {"photos": int(len(y)), "accuracy": round(float((said == y).mean()), 4),
-                "smile_recall": round(float(said[y].mean()), 4) if y.any() else None,
-                "false_positive_rate": round(float(said[~y].mean()), 4) if (~y).any() else None}
+        parted = np.asarray([v is not None and v >= LIPS_PARTED for v in summary.get("_parting", [])], bool)
+        quality = {"photos": int(len(y)), "accuracy": round(float((said == y).mean()), 4),
+                   "smile_recall": round(float(said[y].mean()), 4) if y.any() else None,
+                   "false_positive_rate": round(float(said[~y].mean()), 4) if (~y).any() else None}
+        if len(parted) == len(y) and y.any():
+            # What an edit's shape must reach: real smiles with the lips parted, and how the judge reads
+            # the closed-lip ones.
+            quality["smiles_lips_parted"] = round(float(parted[y].mean()), 4)
+            quality["smile_recall_closed_lips"] = round(float(said[y & ~parted].mean()), 4) if (y & ~parted).any() else None
+            quality["smile_recall_parted_lips"] = round(float(said[y & parted].mean()), 4) if (y & parted).any() else None
+        return quality
     return None
 
 
