@@ -49,16 +49,25 @@ def mouth_width(points: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(points)[54] - np.asarray(points)[48]))
 
 
-def lips_parting(photo: np.ndarray, box: tuple[float, float, float, float]) -> float:
-    """The inner lips' mean gap over the mouth's width (0 when closed), from dlib's 68 points found on
-    ``photo`` inside the face's detection ``box`` — the same box before and after an edit, so only
-    the pixels decide. It reads the mouth's shape, not its realism: a white bar over the lips reads
-    parted too, which the sheets and the sharpness and ring measures catch."""
+def points_read_back(photo: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """dlib's 68 points (photo pixels) found on ``photo`` inside the face's detection ``box`` — the same
+    box before and after an edit, so only the pixels decide where the points land. They read the
+    mouth's shape, not its realism: a white bar over the lips reads as parted lips too, which the sheets
+    and the sharpness and ring measures catch. (dlib's shape prior also shrinks a move: it reads about
+    80 % of the landmark warp's corner move.)"""
     from keepsmiling_core.detection.models import dlib_module, shape_predictor
 
     x0, y0, x1, y1 = box
     shape = shape_predictor()(photo, dlib_module().rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1))
-    points = np.array([(p.x, p.y) for p in shape.parts()], np.float64)
+    return np.array([(p.x, p.y) for p in shape.parts()], np.float64)
+
+
+def lips_parting(photo: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """The inner lips' mean gap over the mouth's width (0 when closed), read back by dlib's points."""
+    return parting_of(points_read_back(photo, box))
+
+
+def parting_of(points: np.ndarray) -> float:
     gap = np.mean([np.linalg.norm(points[a] - points[b]) for a, b in INNER_PAIRS])
     return float(gap / max(mouth_width(points), 1.0))
 
