@@ -17,7 +17,14 @@ from keepsmiling_core.data.crops import CropConfig
 from keepsmiling_core.data.genki import load_genki
 from keepsmiling_core.editing.backends import open_editor
 from keepsmiling_core.editing.mouth_fill import MouthFiller
-from keepsmiling_core.editing.warp import MIN_JACOBIAN, WarpEditor, WarpOptions, keeps_detail, map_jacobian
+from keepsmiling_core.editing.warp import (
+    MIN_JACOBIAN,
+    PAINTED_MIN_AREA,
+    WarpEditor,
+    WarpOptions,
+    keeps_detail,
+    map_jacobian,
+)
 from keepsmiling_core.models.checkpoint import list_checkpoints, load_model
 from keepsmiling_core.models.mouth_fill import grow_hole, mouth_band
 from keepsmiling_core.paths import shipped_models_dir
@@ -140,8 +147,9 @@ def test_the_teeth_not_the_lips_stretch_stops_a_wide_parting(grace_hopper):
     top = prepared.alpha_limits[1]
     assert top >= 1.0
     det = map_jacobian(editor.inverse_map(prepared, top))
-    parting = editor._lips_parting(prepared, top)[:-1, :-1]
+    teeth, parting = (mask[:-1, :-1] for mask in editor._lips_parting(prepared, top))
     assert det[~parting].min() >= MIN_JACOBIAN and det.max() <= 1 / MIN_JACOBIAN
+    assert det[parting & ~teeth].min() >= PAINTED_MIN_AREA      # the lips' inner edges: stretched, never folded
     assert det[parting].min() < MIN_JACOBIAN and not keeps_detail(det)
 
 
@@ -151,13 +159,14 @@ def test_keeps_detail_exempts_only_what_paint_covers():
     painted = np.zeros((10, 10), bool)
     assert not keeps_detail(det)
     painted[4:6, 4:6] = True
-    assert keeps_detail(det, painted) and not keeps_detail(det, painted, painted_min_area=0.2)
-    det[5, 5] = -0.5                          # a fold under translucent paint shows; under opaque, nothing does
-    assert not keeps_detail(det, painted) and keeps_detail(det, painted, painted_min_area=None)
+    assert keeps_detail(det, painted)
+    det[5, 5] = -0.5                          # a fold shows through paint
+    assert not keeps_detail(det, painted)
+    det[5, 5] = 0.1
     det[0, 0] = 0.2                           # bare skin stretched past the limit
-    assert not keeps_detail(det, painted, painted_min_area=None)
+    assert not keeps_detail(det, painted)
     det[0, 0] = 4.0                           # or squeezed
-    assert not keeps_detail(det, painted, painted_min_area=None)
+    assert not keeps_detail(det, painted)
 
 
 def test_shipped_warp_teeth_paints_the_inside_of_a_mouth(grace_hopper):

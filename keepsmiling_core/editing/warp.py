@@ -147,20 +147,16 @@ def map_jacobian(coords: np.ndarray) -> np.ndarray:
     return dx[..., 0] * dy[..., 1] - dy[..., 0] * dx[..., 1]
 
 
-def keeps_detail(det: np.ndarray, painted: np.ndarray | None = None,
-                 painted_min_area: float | None = PAINTED_MIN_AREA) -> bool:
+def keeps_detail(det: np.ndarray, painted: np.ndarray | None = None) -> bool:
     """Whether a map with area ratios ``det`` (``map_jacobian``) squeezes or stretches no area past
     ``MIN_JACOBIAN`` (or its inverse), so folds nothing, except where ``painted`` (bool, same shape):
     parting lips stretch their meeting line into the gap, and the painted teeth or shadow cover those
-    pixels, so there the stretch may reach 1 / ``painted_min_area`` (never a fold), or anything at all
-    with None (opaque paint: nothing of the photo shows there)."""
+    pixels, so there the stretch may reach 1 / ``PAINTED_MIN_AREA`` (never a fold)."""
     bare = det if painted is None else det[~painted]
     if bare.size and (bare.min() < MIN_JACOBIAN or bare.max() > 1 / MIN_JACOBIAN):
         return False
-    if painted is None or painted_min_area is None or not painted.any():
-        return True
-    under = det[painted]
-    return bool(under.min() >= painted_min_area and under.max() <= 1 / MIN_JACOBIAN)
+    under = det[painted] if painted is not None else det[:0]
+    return under.size == 0 or bool(under.min() >= PAINTED_MIN_AREA and under.max() <= 1 / MIN_JACOBIAN)
 
 
 def strength_limits(fine, alpha_range: tuple[float, float]) -> tuple[float, float]:
@@ -287,13 +283,14 @@ class WarpEditor:
 
         def fine(alpha: float) -> bool:
             source = self.inverse_map(prepared, alpha)
-            parting = None
+            det, parting = map_jacobian(source), None
             if alpha > 0 and prepared.gap is not None:
-                parting = self._lips_parting(prepared, alpha)[:-1, :-1]
-            # Under the gap's opaque teeth any stretch is hidden; on the lips' inner edges beside it, the
-            # stretch is the edge rolling into view.
-            return keeps_detail(map_jacobian(source), parting, painted_min_area=None) and \
-                bends_like_real_mouths(points, source, prepared.region[:2])
+                teeth, parting = self._lips_parting(prepared, alpha)
+                # Nothing of the photo shows under the gap's opaque teeth; the lips' inner edges beside
+                # them roll into view as a real mouth opens, and may stretch as under paint.
+                det = np.where(teeth[:-1, :-1], 1.0, det)
+                parting = parting[:-1, :-1]
+            return keeps_detail(det, parting) and bends_like_real_mouths(points, source, prepared.region[:2])
 
         return strength_limits(fine, self.options.alpha_range)
 
@@ -368,16 +365,17 @@ class WarpEditor:
         mask = _polygon_mask(inner + alpha * (closed + parting), shape) - _polygon_mask(inner + alpha * closed, shape)
         return cv2.GaussianBlur(np.clip(mask, 0, 1), (0, 0), 0.6)
 
-    def _lips_parting(self, prepared: PreparedWarp, alpha: float) -> np.ndarray:
-        """The gap at α grown by ``GAP_RIM`` (bool, region pixels): where the warp stretches the lips'
-        meeting line. The gap itself is painted; the lips' inner edges beside it roll into view as a
-        real mouth opens, and the warp stretches them as much."""
+    def _lips_parting(self, prepared: PreparedWarp, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """(teeth, parting), bool region masks at α: where the gap's paint is opaque (its mask ≥ 1/2),
+        and that grown by ``GAP_RIM`` — the lips' inner edges beside the gap, which roll into view as a
+        real mouth opens and which the warp stretches with the meeting line."""
         inner = prepared.gap[0]
         radius = round(GAP_RIM * float(np.ptp(inner[:, 0])))
-        gap = (self._gap_mask(prepared, alpha) >= 0.5).astype(np.uint8)
+        teeth = (self._gap_mask(prepared, alpha) >= 0.5).astype(np.uint8)
+        grown = teeth
         if radius >= 1:
-            gap = cv2.dilate(gap, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
-        return gap > 0
+            grown = cv2.dilate(teeth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+        return teeth > 0, grown > 0
 
     def _fill_gap(self, prepared: PreparedWarp, warped: np.ndarray, alpha: float) -> np.ndarray:
         """Where the lips part, the mouth fill's teeth; everywhere else the warp."""
