@@ -94,8 +94,9 @@ def test_corners_move_up_and_out_by_the_measured_amount(grace, editor):
         expected = face.points[corner] + frame.vectors_to_photo(editor.shape.displacement[corner])
         ex, ey = int(round(expected[0] - x0)), int(round(expected[1] - y0))
         source = coords[ey, ex] + (x0, y0)       # the output pixel at the target shows the corner
-        # Strength 1 is the measured smile itself (a safety cap once shrank it by a sixth unnoticed).
-        assert np.linalg.norm(source - face.points[corner]) < 0.1 * np.linalg.norm(expected - face.points[corner])
+        # Strength 1 is the measured smile itself, within the smoothed spline's slack (a safety cap once
+        # shrank it by a sixth unnoticed: 0.22-0.24 here).
+        assert np.linalg.norm(source - face.points[corner]) < 0.15 * np.linalg.norm(expected - face.points[corner])
         assert (expected[0] - face.points[corner][0]) * outward > 0 and expected[1] < face.points[corner][1]
 
 
