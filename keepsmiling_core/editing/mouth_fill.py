@@ -40,8 +40,9 @@ class MouthFiller:
         """The network's colour for ``hole`` (float mask in region pixels) of the ``warped`` region.
 
         Returns the colour as a crop (S, S, 4 float32: RGB 0..255 and where the network painted, 0..1)
-        and the region -> crop matrix; ``composite`` shows it through any gap inside ``hole``. ``landmarks``: the face's 5 points in region pixels, as
-        the smile moved them (the crop is framed by them, as in training)."""
+        and the region -> crop matrix; ``composite`` shows it through any gap inside ``hole``.
+        ``landmarks``: the face's 5 points in region pixels, as the smile moved them (the crop is framed
+        by them, as in training)."""
         import torch
 
         from keepsmiling_core.models.mouth_fill import HOLE_GROWTH_PX, grow_hole

@@ -10,9 +10,9 @@ measured on the same pixels:
   sixth, so a stain beside the nose is not averaged away by clean cheeks;
 - *untouched elsewhere*: the share of pixels outside the face's edit region that are byte-identical;
 - *lips parted*: the gap between the inner lips, as dlib's 68 points read it on the finished photo, in
-  mouth widths. 89 % of GENKI's smiling faces part their lips by at least ``LIPS_PARTED``, and the face
-  judge calls only ~62 % of the closed-lip real smiles smiling (``evaluate-photos`` reports both), so
-  this says whether an edit's shape could reach the success target at all.
+  mouth widths. 82 % of GENKI's smiling evaluation faces part their lips by at least ``LIPS_PARTED``, and
+  the face judge calls only 68 % of the closed-lip real smiles smiling (``evaluate-photos`` reports
+  both), so this says whether an edit's shape could reach the success target at all.
 """
 
 from __future__ import annotations
