@@ -16,10 +16,10 @@ import numpy as np
 
 from keepsmiling_core.editing.backends import open_editor
 from keepsmiling_core.editing.mouth_range import MouthBend
-from keepsmiling_core.editing.smile_shape import EyeFrame
+from keepsmiling_core.editing.smile_shape import EyeFrame, lip_opening
 from keepsmiling_core.errors import EditError
 from keepsmiling_core.evaluation.detections import cached_faces
-from keepsmiling_core.evaluation.photo_measures import mouth_width, parting_of, points_read_back
+from keepsmiling_core.evaluation.photo_measures import mouth_width, points_read_back
 from keepsmiling_core.evaluation.photo_sets import fixed_subset, load_photo_set
 from keepsmiling_core.evaluation.photos import largest_face
 from keepsmiling_core.imageio import read_photo
@@ -30,7 +30,7 @@ def shape_of(points: np.ndarray) -> tuple[float, float, float, float]:
     """(mouth width in inter-ocular distances, mean corner lift in degrees, lip sag, parting)."""
     bend = MouthBend.of(points)
     return (mouth_width(points) / EyeFrame.of(points).scale, float(np.mean(bend.corner_lift)), bend.lip_sag,
-            parting_of(points))
+            lip_opening(points))
 
 
 def show(name: str, rows: list) -> None:

@@ -69,8 +69,7 @@ def detect_faces(
         return _detect_with_border_retry(image, max_side, upsample, min_score, verify)
     rgb = _as_rgb(image)
     height, width = rgb.shape[:2]
-    dlib = dlib_module()
-    predictor = shape_predictor()
+    shape_predictor()   # loaded up front (cached): a missing model fails before any detection work
     detector = face_detector()
 
     scale = min(1.0, float(max_side) / max(height, width)) if max_side else 1.0
@@ -92,9 +91,7 @@ def detect_faces(
         x1, y1 = (rect.right() + 1) / scale_x, (rect.bottom() + 1) / scale_y
         if verify and score < VERIFY_BELOW and not _confirmed_by_cnn(rgb, (x0, y0, x1, y1)):
             continue
-        full_rect = dlib.rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1)
-        shape = predictor(rgb, full_rect)
-        points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+        points = landmarks_in_box(rgb, (x0, y0, x1, y1))
         box = (
             float(np.clip(x0, 0, width)),
             float(np.clip(y0, 0, height)),
@@ -112,6 +109,13 @@ def detect_faces(
         )
     faces.sort(key=lambda face: (face.box[0] + face.box[2], face.box[1] + face.box[3]))
     return faces
+
+
+def landmarks_in_box(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """dlib's 68 points (photo pixels, float64) of the face in ``box`` (x0, y0, x1, y1: pixel edges)."""
+    x0, y0, x1, y1 = box
+    shape = shape_predictor()(rgb, dlib_module().rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1))
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 
 def _detect_with_border_retry(

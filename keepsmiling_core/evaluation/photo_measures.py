@@ -32,7 +32,6 @@ RING_SECTORS = 6
 LIP_MARGIN = 0.25     # lips dilated by this share of the mouth's width: a moved corner stays excluded
 MOUTH_MARGIN = 0.15   # the sharpness area: lips plus this share of the mouth's width
 LIPS_PARTED = 0.10    # inner-lip gap, in mouth widths, from which a mouth shows its teeth or its inside
-INNER_PAIRS = ((61, 67), (62, 66), (63, 65))   # facing points of the upper and lower inner lip
 
 
 @dataclass(frozen=True)
@@ -55,21 +54,16 @@ def points_read_back(photo: np.ndarray, box: tuple[float, float, float, float]) 
     mouth's shape, not its realism: a white bar over the lips reads as parted lips too, which the sheets
     and the sharpness and ring measures catch. (dlib's shape prior also shrinks a move: it reads about
     80 % of the landmark warp's corner move.)"""
-    from keepsmiling_core.detection.models import dlib_module, shape_predictor
+    from keepsmiling_core.detection.detector import landmarks_in_box
 
-    x0, y0, x1, y1 = box
-    shape = shape_predictor()(photo, dlib_module().rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1))
-    return np.array([(p.x, p.y) for p in shape.parts()], np.float64)
+    return landmarks_in_box(photo, box)
 
 
 def lips_parting(photo: np.ndarray, box: tuple[float, float, float, float]) -> float:
     """The inner lips' mean gap over the mouth's width (0 when closed), read back by dlib's points."""
-    return parting_of(points_read_back(photo, box))
+    from keepsmiling_core.editing.smile_shape import lip_opening
 
-
-def parting_of(points: np.ndarray) -> float:
-    gap = np.mean([np.linalg.norm(points[a] - points[b]) for a, b in INNER_PAIRS])
-    return float(gap / max(mouth_width(points), 1.0))
+    return lip_opening(points_read_back(photo, box))
 
 
 def face_areas(points: np.ndarray, photo_shape: tuple[int, ...]) -> FaceAreas:
