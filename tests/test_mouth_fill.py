@@ -17,6 +17,7 @@ from keepsmiling_core.data.crops import CropConfig
 from keepsmiling_core.data.genki import load_genki
 from keepsmiling_core.editing.backends import open_editor
 from keepsmiling_core.editing.mouth_fill import MouthFiller
+from keepsmiling_core.editing.mouth_range import moved_by_backward_map
 from keepsmiling_core.editing.warp import (
     MIN_JACOBIAN,
     PAINTED_MIN_AREA,
@@ -111,9 +112,10 @@ def test_warp_with_fill_paints_only_inside_the_parted_lips(grace_hopper, trained
     opened_only = editor.render(dataclasses.replace(prepared, gap=None), alpha)   # the same warp, no paint
     drawn = np.any(with_teeth != opened_only, axis=2)
     assert drawn.sum() > 50
-    inner, closed, parting = prepared.gap
+    inner, _ = prepared.gap
+    parted = moved_by_backward_map(inner, editor.inverse_map(prepared, alpha))   # where the warp puts the inner lips
     gap = np.zeros(drawn.shape, np.uint8)
-    cv2.fillPoly(gap, [np.round(inner + alpha * (closed + parting)).astype(np.int32)], 1)
+    cv2.fillPoly(gap, [np.round(parted).astype(np.int32)], 1)
     gap = cv2.dilate(gap, np.ones((5, 5), np.uint8)).astype(bool)   # the gap's feathered edge
     assert not (drawn & ~gap).any()                                 # nothing painted outside the parted lips
     assert np.array_equal(editor.render(prepared, 0.0), prepared.base)   # α = 0 is the photo

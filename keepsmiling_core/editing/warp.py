@@ -77,8 +77,8 @@ class PreparedWarp:
     window: np.ndarray                  # (H, W) float32: 1 where the field acts fully, 0 where the photo stays
     alpha_limits: tuple[float, float] = (-2.0, 3.0)   # strengths this face can take without a fold
     open_field: np.ndarray | None = None    # like ``field``, lips parting, for α > 0 when teeth are drawn
-    gap: tuple | None = None                # inner-lip points (8, 2) in region pixels, their closed-lip move
-                                            # and their parting (the opening) at α = 1
+    gap: tuple | None = None                # inner-lip points (8, 2) in region pixels and their closed-lip
+                                            # move at α = 1 (where the photo's own inner mouth goes)
     fill_paint: tuple | None = None         # the mouth fill's colour crop and its region -> crop matrix
     window2: np.ndarray | None = field(repr=False, default=None)   # ``window`` for both map channels
     grid: np.ndarray = field(repr=False, default=None)  # (H, W, 2) float32 pixel coordinates of the region
@@ -159,11 +159,8 @@ def keeps_detail(det: np.ndarray, painted: np.ndarray | None = None) -> bool:
     ``MIN_JACOBIAN`` (or its inverse), so folds nothing, except where ``painted`` (bool, same shape):
     parting lips stretch their meeting line into the gap, and the painted teeth or shadow cover those
     pixels, so there the stretch may reach 1 / ``PAINTED_MIN_AREA`` (never a fold)."""
-    bare = det if painted is None else det[~painted]
-    if bare.size and (bare.min() < MIN_JACOBIAN or bare.max() > 1 / MIN_JACOBIAN):
-        return False
-    under = det[painted] if painted is not None else det[:0]
-    return under.size == 0 or bool(under.min() >= PAINTED_MIN_AREA and under.max() <= 1 / MIN_JACOBIAN)
+    floor = MIN_JACOBIAN if painted is None else np.where(painted, PAINTED_MIN_AREA, MIN_JACOBIAN)
+    return bool(det.max() <= 1 / MIN_JACOBIAN and np.all(det >= floor))
 
 
 def strength_limits(fine, alpha_range: tuple[float, float]) -> tuple[float, float]:
@@ -254,7 +251,7 @@ class WarpEditor:
             prepared.open_field, open_moves = coarse_field(False)
             _, closed_moves = coarse_field(True)
             inner_points = points[60:68] - (x0, y0)
-            prepared.gap = (inner_points, closed_moves[12:], open_moves[12:] - closed_moves[12:])
+            prepared.gap = (inner_points, closed_moves[12:])
         prepared.alpha_limits = self._fold_free_limits(prepared)
         if prepared.gap is not None:
             prepared.fill_paint = self._paint_teeth(prepared, np.asarray(face.landmarks, np.float64) - (x0, y0),
@@ -369,7 +366,7 @@ class WarpEditor:
         map at α (``source``, ``inverse_map``'s) really puts them — the smoothed spline lands them near,
         not on, their measured moves — minus where the photo's own inner mouth went, so a mouth that was
         already open keeps its own teeth."""
-        inner, closed, _ = prepared.gap
+        inner, closed = prepared.gap
         source = self.inverse_map(prepared, alpha) if source is None else source
         shape = prepared.base.shape[:2]
         mask = _polygon_mask(moved_by_backward_map(inner, source), shape) - _polygon_mask(inner + alpha * closed, shape)
