@@ -267,8 +267,9 @@ def check_run_config(data: Any, path: Path, *, setups: Iterable[str], presets: I
     for name in ("resume", "tensorboard"):
         if name in data and not isinstance(data[name], bool):
             raise fail(path, name, f"must be true or false, not {_kind(data[name])}", todo)
-    if data.get("init_from") is not None:
-        need_str(data["init_from"], path, "init_from", todo)
+    for name in ("init_from", "smile_from"):
+        if data.get(name) is not None:
+            need_str(data[name], path, name, todo)
     hparams = need_dict(data.get("hparams", {}), path, "hparams", todo)
     for name, value in hparams.items():
         if isinstance(value, float) and not math.isfinite(value):

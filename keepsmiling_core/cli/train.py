@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
     parser.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                         help="start from the weights of another run of the same setup (fine-tuning)")
+    parser.add_argument("--smile-from", default=None, metavar="CACHE_DIR",
+                        help="crop cache whose mean smile (corner motion) --set lambda_shape=W holds the edit to "
+                             "(default: --data; e.g. crops of the photos the app will edit)")
     parser.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
     parser.add_argument("--sample-every", type=int, default=250, metavar="N")
     parser.add_argument("--keep-checkpoints", type=int, default=3, metavar="N")
@@ -134,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, lr=args.lr, size=args.size, device=args.device, seed=args.seed,
         resume=args.resume, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         keep_checkpoints=args.keep_checkpoints, init_from=args.init_from, hparams=hparams, arch=arch,
+        smile_from=args.smile_from,
     )
     config.validate()  # before the progress bar, so a bad option reads as one line
     bar = tqdm(total=config.steps, unit="step", dynamic_ncols=True, file=sys.stderr, disable=not main_rank)

@@ -64,6 +64,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     tensorboard: bool = True
     init_from: str | None = None       # start from this checkpoint's weights (fine-tuning; fresh optimizers)
+    smile_from: str | None = None      # crop cache whose mean smile ``lambda_shape`` asks for (None: ``data``)
     hparams: dict[str, Any] = field(default_factory=dict)
     arch: dict[str, Any] = field(default_factory=dict)
 

@@ -57,6 +57,7 @@ from .lock import RunLock
 from .recipes import Recipe, build_recipe
 from .samples import write_grid
 from .schedule import apply_lr, lr_factor
+from .smile_motion import SmileMotion
 from .stopping import StepSnapshot, StopHooks, StopRequested
 
 FIXED_SAMPLES = 8      # crops (half smiling) or noise vectors x 2 shown in every sample grid
@@ -242,6 +243,8 @@ class Trainer:
         recipe.shard = shard
         if recipe.needs_edit_mask:
             recipe.edit_mask = _typical_mask(cache, size, device)
+        if recipe.needs_smile_motion:
+            recipe.smile_motion = _smile_motion(load_crop_cache(cfg.smile_from) if cfg.smile_from else cache, size)
         if shard.distributed:
             distributed.average_gradients_on_step(shard, recipe.optimizers)
             if device.type == "cuda":
@@ -264,6 +267,9 @@ class Trainer:
             "cache_manifest": cache.manifest,
             "world_size": shard.world, "global_batch": hp.batch_size * shard.world,
         }
+        if recipe.smile_motion is not None:   # the mean smile the edit is held to, in crop pixels
+            resolved["smile_motion"] = {"neutral": recipe.smile_motion.neutral.tolist(),
+                                        "smiling": recipe.smile_motion.smiling.tolist()}
         config_json = {**cfg.to_json(), "size": size, "resolved": resolved}
         elapsed_before = 0.0
         if shard.is_main:
@@ -539,6 +545,19 @@ def _typical_mask(cache: CropCache, size: int, device: torch.device) -> torch.Te
         raise TrainingError(f"judge_delivered needs mouth landmarks, and the crop cache {cache.path} has none; "
                             "rebuild it with 'keepsmiling prepare'.")
     return torch.from_numpy(typical_mouth_mask(size, cache.landmarks)).to(device)[None, None]
+
+
+def _smile_motion(cache: CropCache, size: int) -> SmileMotion:
+    if cache.landmarks is None:
+        raise TrainingError(f"lambda_shape needs the crops' landmarks, and the crop cache {cache.path} has none; "
+                            "rebuild it with 'keepsmiling prepare'.")
+    if cache.size != size:
+        raise TrainingError(f"lambda_shape: the crop cache {cache.path} holds {cache.size}² crops, the run trains "
+                            f"on {size}²; measure the smile on crops of the same size.")
+    try:
+        return SmileMotion.from_landmarks(cache.landmarks, cache.smiling, size)
+    except ValueError as exc:
+        raise TrainingError(f"lambda_shape: {exc}, and {cache.path} holds one label only.") from exc
 
 
 def _fixed_inputs(cache: CropCache, recipe: Recipe, size: int, device: torch.device, seed: int):

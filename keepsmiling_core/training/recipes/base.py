@@ -16,6 +16,7 @@ from torch import nn
 from ...compositing.tone import brightness
 from ..distributed import SINGLE
 from ..losses import d_nonsaturating, r1_penalty, smile_loss
+from ..smile_motion import SmileMotion, motion_loss
 
 
 @dataclasses.dataclass
@@ -52,6 +53,7 @@ class ShapeEditWeights:
     fold_reach: float = 1.0      # ... with the field scaled by this (2: strength 2 must not fold either)
     lambda_move: float = 2.0     # mean squared move in crop-side units: no move it does not need
     lambda_paint: float = 0.5    # mean paint mask: paint only what the parted lips reveal
+    lambda_shape: float = 0.0    # the unit edit moves the corners as the data's mean smile does (smile_motion)
 
 
 class Recipe(ABC):
@@ -76,6 +78,8 @@ class Recipe(ABC):
         self.stop_check: Callable[[], None] | None = None
         # This process's slice of each global batch (training/distributed.py); set by the trainer.
         self.shard = SINGLE
+        # The crop cache's mean smile (``smile_motion``), set by the trainer when ``lambda_shape`` > 0.
+        self.smile_motion: SmileMotion | None = None
 
     def between_updates(self) -> None:
         """Called by ``train_step`` after the critic's update, before the generator's: a stop asked
@@ -102,6 +106,24 @@ class Recipe(ABC):
         """Whether this recipe judges edits as delivered (``delivered``): the trainer then sets
         ``edit_mask`` from the crop cache's landmarks. Recipes with such an option override this."""
         return False
+
+    @property
+    def needs_smile_motion(self) -> bool:
+        """Whether ``add_motion_penalty`` is on: the trainer then sets ``smile_motion`` from the cache."""
+        return getattr(self.hp, "lambda_shape", 0.0) > 0
+
+    def add_motion_penalty(self, loss: torch.Tensor, edit, towards_smile: torch.Tensor,
+                           losses: dict) -> torch.Tensor:
+        """``loss`` plus ``lambda_shape`` × how far this ``ShapeTexture`` edit's corners miss the mean
+        smile's move (``smile_motion.motion_loss``); ``towards_smile`` (B,) says each edit's direction."""
+        if not self.needs_smile_motion:
+            return loss
+        if self.smile_motion is None:
+            raise RuntimeError("lambda_shape needs the trainer to set smile_motion")
+        start, move = self.smile_motion.targets(towards_smile)
+        value = motion_loss(edit.field.float(), start, move)
+        losses["motion"] = losses.get("motion", 0) + value.detach()
+        return loss + self.hp.lambda_shape * value
 
     @property
     def twice_differentiated(self) -> set[str]:

@@ -113,6 +113,7 @@ class ComplexGANRecipe(Recipe):
                 loss_g = g_adv + lambda_cls_g * g_cls + hp.lambda_rec * g_rec
                 if shape:
                     loss_g = add_shape_penalties(loss_g, hp, [mask, rec_mask], losses)
+                    loss_g = self.add_motion_penalty(loss_g, mask, c_trg, losses)
                 elif mask is not None:
                     masks = torch.cat([mask, rec_mask]).float()
                     mask_mean = masks.mean()

@@ -104,6 +104,8 @@ class SplitGANRecipe(Recipe):
                     loss_g = loss_g + hp.lambda_cycle * cycle
                     losses["cycle_l1"] = cycle.detach()
                 loss_g = add_shape_penalties(loss_g, hp, edits, losses)
+                if shape and edited is not None:
+                    loss_g = self.add_motion_penalty(loss_g, edits[1], 1.0 - smiling, losses)
                 if edited is not None:
                     # The editor pastes x + (De(z + shift) - De(z)), toned and masked (a shape edit: as delivered).
                     judged = self.delivered(images, edited - recon) if hp.judge_delivered and not shape else None
