@@ -79,6 +79,16 @@ def test_an_edit_away_from_a_smile_is_asked_for_the_reverse_move(motion):
     assert torch.allclose(start[1] + move[1], start[0])
 
 
+def test_edits_away_from_a_smile_can_be_left_free(motion):
+    """``shape_away`` false: only edits towards a smile are held, so removing one may move less."""
+    start, move = motion.targets(torch.tensor([1.0, 0.0]))
+    field = torch.randn(2, 2, SIZE, SIZE)
+    both = motion_loss(field, start, move)
+    towards = motion_loss(field, start, move, weight=torch.tensor([1.0, 0.0]))
+    assert towards == pytest.approx(motion_loss(field[:1], start[:1], move[:1]).item())
+    assert both == pytest.approx((towards + motion_loss(field[1:], start[1:], move[1:])).item() / 2)
+
+
 @pytest.mark.parametrize("setup", ["splitgan", "complexgan"])
 def test_both_shape_recipes_train_with_the_motion_loss(setup, small_cache, tmp_path):
     from keepsmiling_core.training.config import TrainConfig

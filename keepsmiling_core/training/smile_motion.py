@@ -75,8 +75,10 @@ def sample_field(field: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     return values[:, :, 0].transpose(1, 2)
 
 
-def motion_loss(field: torch.Tensor, start: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
-    """Mean squared miss, in crop-side units, of each corner's move relative to the nose.
+def motion_loss(field: torch.Tensor, start: torch.Tensor, move: torch.Tensor,
+                weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared miss, in crop-side units, of each corner's move relative to the nose (``weight``: (B,)
+    per edit, e.g. 0 for the edits that are not to be held; the mean is over the weighted edits).
 
     A point that starts at s and moves by m lands at s + m, and the backward field there must point back
     to s: field(s + m) = −m. Relative to the nose (index 2) that is field(s_c + m_c) − field(s_n + m_n)
@@ -84,4 +86,7 @@ def motion_loss(field: torch.Tensor, start: torch.Tensor, move: torch.Tensor) ->
     at = sample_field(field, start + move)
     relative = at[:, :2] - at[:, 2:]
     wanted = -(move[:, :2] - move[:, 2:])
-    return ((relative - wanted) / field.shape[-1]).pow(2).sum(-1).mean()
+    miss = ((relative - wanted) / field.shape[-1]).pow(2).sum(-1).mean(-1)
+    if weight is None:
+        return miss.mean()
+    return (miss * weight).sum() / weight.sum().clamp(min=1.0)

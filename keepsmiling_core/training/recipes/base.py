@@ -54,6 +54,7 @@ class ShapeEditWeights:
     lambda_move: float = 2.0     # mean squared move in crop-side units: no move it does not need
     lambda_paint: float = 0.5    # mean paint mask: paint only what the parted lips reveal
     lambda_shape: float = 0.0    # the unit edit moves the corners as the data's mean smile does (smile_motion)
+    shape_away: bool = True      # ... and an edit away from a smile moves them back (False: towards a smile only)
 
 
 class Recipe(ABC):
@@ -121,7 +122,8 @@ class Recipe(ABC):
         if self.smile_motion is None:
             raise RuntimeError("lambda_shape needs the trainer to set smile_motion")
         start, move = self.smile_motion.targets(towards_smile)
-        value = motion_loss(edit.field.float(), start, move)
+        weight = None if self.hp.shape_away else (towards_smile > 0.5).float()
+        value = motion_loss(edit.field.float(), start, move, weight)
         losses["motion"] = losses.get("motion", 0) + value.detach()
         return loss + self.hp.lambda_shape * value
 
