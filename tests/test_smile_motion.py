@@ -132,3 +132,13 @@ def test_the_smile_may_come_from_another_cache_of_the_same_crop_size(small_cache
     assert not np.allclose(recorded["smiling"], SmileMotion.from_landmarks(own.landmarks, own.smiling, own.size).smiling)
     with pytest.raises(TrainingError, match="same size"):
         Trainer(config(small_cache_64, "wrong-size")).run()
+
+
+def test_an_image_network_is_told_that_the_smile_loss_needs_shape_edits(small_cache, tmp_path):
+    from keepsmiling_core.training.config import TrainConfig
+    from keepsmiling_core.training.trainer import Trainer
+
+    config = TrainConfig(setup="splitgan", data=str(small_cache), out=str(tmp_path / "run"), steps=2, batch_size=8,
+                         device="cpu", tensorboard=False, hparams={"lambda_shape": 100.0})
+    with pytest.raises(TrainingError, match="--shape-edits"):
+        Trainer(config).run()

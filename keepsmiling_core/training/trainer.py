@@ -244,6 +244,9 @@ class Trainer:
         if recipe.needs_edit_mask:
             recipe.edit_mask = _typical_mask(cache, size, device)
         if recipe.needs_smile_motion:
+            if not architecture(cfg.setup, cfg.preset, **cfg.arch).get("shape_output"):
+                raise TrainingError("lambda_shape holds a shape edit's field, and this run's networks output images; "
+                                    "train with --shape-edits (arch shape_output=true) or drop lambda_shape.")
             recipe.smile_motion = _smile_motion(load_crop_cache(cfg.smile_from) if cfg.smile_from else cache, size)
         if shard.distributed:
             distributed.average_gradients_on_step(shard, recipe.optimizers)
