@@ -98,16 +98,20 @@ def revealed(field: torch.Tensor) -> torch.Tensor:
     return (REVEAL_GAIN * (1 - area_ratio(field))).clamp(0, 1)
 
 
+def sampling_grid(x: torch.Tensor, y: torch.Tensor, size_h: int, size_w: int) -> torch.Tensor:
+    """(..., 2) ``grid_sample`` coordinates (align_corners=False) of crop pixel coordinates ``x``, ``y``
+    (pixel centres on integers, as in OpenCV and ``data/crops``): the one place for that convention."""
+    return torch.stack([x * (2 / size_w) + (1 / size_w - 1), y * (2 / size_h) + (1 / size_h - 1)], dim=-1)
+
+
 def warp(x: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
     """x resampled at p + field (bilinear, edges replicated); a zero field returns x exactly."""
     size_h, size_w = x.shape[-2:]
     ys = torch.arange(size_h, device=x.device, dtype=x.dtype)
     xs = torch.arange(size_w, device=x.device, dtype=x.dtype)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    sx = (gx + field[:, 0]) * (2 / size_w) + (1 / size_w - 1)   # pixel -> [-1, 1], align_corners=False
-    sy = (gy + field[:, 1]) * (2 / size_h) + (1 / size_h - 1)
-    return F.grid_sample(x, torch.stack([sx, sy], dim=-1), mode="bilinear", padding_mode="border",
-                         align_corners=False)
+    grid = sampling_grid(gx + field[:, 0], gy + field[:, 1], size_h, size_w)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def deliver(x: torch.Tensor, edit: ShapeTexture, alpha: float = 1.0) -> torch.Tensor:

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..models.shape_texture import sampling_grid
+
 NOSE, LEFT_CORNER, RIGHT_CORNER = 2, 3, 4   # the dataset's five landmarks: eyes, nose, mouth corners
 
 
@@ -62,15 +64,13 @@ class SmileMotion:
         up = towards_smile.float().view(-1, 1, 1)
         neutral, smiling = torch.as_tensor(self.neutral, **kw), torch.as_tensor(self.smiling, **kw)
         start = up * neutral + (1 - up) * smiling
-        move = (2 * up - 1) * (smiling - neutral)
-        return start, move
+        return start, (2 * up - 1) * torch.as_tensor(self.move, **kw)
 
 
 def sample_field(field: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     """(B, P, 2): the backward field (B, 2, S, S) at crop-pixel ``points`` (B, P, 2), bilinearly."""
-    size_h, size_w = field.shape[-2:]
-    scale = torch.tensor([2 / size_w, 2 / size_h], device=field.device, dtype=field.dtype)
-    grid = (points.to(field.dtype) + 0.5) * scale - 1   # pixel centres -> [-1, 1], align_corners=False
+    points = points.to(field.dtype)
+    grid = sampling_grid(points[..., 0], points[..., 1], *field.shape[-2:])
     values = F.grid_sample(field, grid[:, None], mode="bilinear", padding_mode="border", align_corners=False)
     return values[:, :, 0].transpose(1, 2)
 
