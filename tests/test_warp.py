@@ -17,7 +17,7 @@ from keepsmiling_core.editing.smile_shape import (
     load_smile_shape,
     save_smile_shape,
 )
-from keepsmiling_core.editing.warp import WarpEditor, closed_lip_displacement
+from keepsmiling_core.editing.warp import WarpEditor, WarpOptions, closed_lip_displacement
 from keepsmiling_core.errors import EditError, KeepSmilingError
 from keepsmiling_core.evaluation.photo_measures import face_areas, sharpness_kept
 from keepsmiling_core.paths import shipped_models_dir
@@ -98,6 +98,32 @@ def test_corners_move_up_and_out_by_the_measured_amount(grace, editor):
         # shrank it by a sixth unnoticed: 0.22-0.24 here).
         assert np.linalg.norm(source - face.points[corner]) < 0.15 * np.linalg.norm(expected - face.points[corner])
         assert (expected[0] - face.points[corner][0]) * outward > 0 and expected[1] < face.points[corner][1]
+
+
+def test_the_cheeks_rise_with_the_corners(grace, editor):
+    """The judge reads the lower cheeks as much as the lips, and a smile carries them with the corners: the
+    shipped options move each cheek anchor (beside the corner) with its corner; without the lift it stays."""
+    photo, face = grace
+    frame = EyeFrame.of(face.points)
+
+    def cheek_moves(warp: WarpEditor) -> list[tuple[np.ndarray, np.ndarray]]:
+        prepared = warp.prepare(photo, face)
+        x0, y0 = prepared.region[:2]
+        coords = warp.inverse_map(prepared, 1.0)
+        pairs = []
+        for corner, jaw, nostril in ((48, 2, 31), (54, 14, 35)):
+            cheek = (face.points[corner] + face.points[jaw] + face.points[nostril]) / 3
+            ix, iy = int(round(cheek[0] - x0)), int(round(cheek[1] - y0))
+            moved = cheek - (coords[iy, ix] + (x0, y0))      # the smooth field's move there, to first order
+            pairs.append((moved, frame.vectors_to_photo(warp.shape.displacement[corner])))
+        return pairs
+
+    assert editor.options.cheek_lift == 1.0
+    for moved, corner in cheek_moves(editor):
+        assert moved[1] < 0 and 0.85 < moved[1] / corner[1] < 1.15      # up, as far as the corner
+        assert moved[0] * corner[0] > 0                                  # and out with it
+    for moved, corner in cheek_moves(WarpEditor(options=WarpOptions(cheek_lift=0.0))):
+        assert abs(moved[1]) < 0.3 * abs(corner[1])
 
 
 def test_an_absurd_shape_file_is_capped_not_obeyed(grace):
