@@ -209,6 +209,45 @@ def test_in_the_photo_the_nose_stays_still_and_the_mouth_corners_rise(setup, gra
         assert forward_move(prepared.down.offsets, corner)[1] > 0.0, "away from a smile they drop"
 
 
+@pytest.mark.parametrize("setup", SETUPS)
+def test_the_lower_cheeks_go_sideways_with_the_corners(setup, grace_hopper):
+    """The shipped networks move the corners out and leave the cheeks beside them (0.2-0.4 of the
+    corners' sideways move), bunching the skin between; the editor carries each cheek ``CHEEK_CARRY`` of
+    its corner's sideways move and leaves the network's up-and-down move and the mouth alone."""
+    from keepsmiling_core.editing.editor import default_model_path
+    from keepsmiling_core.editing.mouth_range import moved_by_backward_map
+    from keepsmiling_core.editing.shape_editor import (
+        CHEEK_CARRY,
+        carry_cheeks,
+        shift_weight,
+    )
+    from keepsmiling_core.editing.smile_shape import EyeFrame
+    from keepsmiling_core.editing.warp import cheek_anchors
+
+    photo, face = grace_hopper
+    editor = open_editor(default_model_path(setup))
+    prepared = editor.prepare(photo, face)
+    points = np.asarray(face.points, np.float64) - prepared.region[:2]
+    axis = EyeFrame.of(points).axis
+    at = in_crop(prepared.region_matrix, prepared.grid)
+    weight = shift_weight(face, prepared.region, at, editor.crop_config.size)[..., None]
+    def forward_moves(offsets: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return moved_by_backward_map(at, offsets + prepared.grid) - at
+
+    for sign, direction in (("up", prepared.up), ("down", prepared.down)):
+        network = editor._on_photo(prepared.state[sign], prepared.region_matrix, at, weight * prepared.shifts[sign]).offsets
+        assert np.array_equal(carry_cheeks(network, points), direction.offsets), "prepare applies it"
+        corners = forward_moves(direction.offsets, points[[48, 54]])
+        cheeks, own = forward_moves(direction.offsets, cheek_anchors(points)), forward_moves(network, cheek_anchors(points))
+        sideways = (cheeks @ axis) / (corners @ axis)
+        assert np.all(np.abs(sideways / CHEEK_CARRY - 1) < 0.2), sideways
+        assert np.all(np.abs((own @ axis) / (corners @ axis)) < 0.6), "the network alone leaves the cheeks"
+        upward = np.array([-axis[1], axis[0]])
+        assert np.allclose(cheeks @ upward, own @ upward, atol=0.15 * np.abs(own @ upward).max() + 0.1)
+        own_corners = forward_moves(network, points[[48, 54]])
+        assert np.allclose(corners, own_corners, atol=0.08 * np.abs(own_corners).max()), "the mouth is the network's"
+
+
 def test_the_frame_shift_never_moves_anything_past_the_jaw_line(wild_editor, grace_hopper):
     from keepsmiling_core.editing.shape_editor import jaw_weight
 

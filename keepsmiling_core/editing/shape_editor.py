@@ -44,13 +44,19 @@ from keepsmiling_core.editing.editor import (
     region_to_crop,
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE
-from keepsmiling_core.editing.mouth_range import bends_like_real_mouths
+from keepsmiling_core.editing.mouth_range import bends_like_real_mouths, moved_by_backward_map
+from keepsmiling_core.editing.smile_shape import EyeFrame
 from keepsmiling_core.editing.warp import (
     MIN_WARP_MOUTH_PX,
+    border_points,
+    cheek_anchors,
+    coarse_nodes,
     keeps_detail,
     map_jacobian,
+    nodes_to_pixels,
     smoothstep,
     strength_limits,
+    thin_plate_field,
 )
 from keepsmiling_core.errors import EditError
 from keepsmiling_core.models.shape_texture import SUPPORT_MARGIN, ShapeTexture
@@ -67,6 +73,15 @@ SHIFT_FADE_SIDES = (0.36, 0.65)
 SHIFT_FADE_BELOW = (0.66, 1.00)
 JAW_FADE = 0.6    # mouth widths inside the jaw line over which the frame shift fades in
 NOSE_BASE = list(range(31, 36))   # dlib's nostril and nose-base points: what the face's frame keeps still
+# Each lower cheek (``warp.cheek_anchors``) goes sideways this share of its mouth corner's sideways move.
+# The face judge reads the cheeks beside the mouth as much as the lips (``scripts/judge_regions.py``), and a
+# smile widens the face there; the networks move the corners out but leave the cheeks (the shipped
+# ComplexGAN carries them 0.2 of the corners' outward move, SplitGAN 0.4), so the skin between is bunched
+# instead. Chosen on GENKI's judge part (judged smiling at 1 / 1.5, worst skin-ring sector): ComplexGAN
+# 37.4 / 52.8 % (1.28) without, 51.6 / 58.2 % (1.43) at 1, 53.8 / 58.2 % (1.54) at 1.5; SplitGAN 41.8 /
+# 48.4 % (1.33), 46.2 / 53.8 % (1.39), 47.2 / 54.9 % (1.46). Past 1 the cheeks outrun their corners.
+CHEEK_CARRY = 1.0
+CARRY_STIFFNESS = 1e-4   # the correction's spline: near exact, so the lips keep the network's move
 NOSE = 2                          # the nose in the five dataset landmarks, when the 68 points are unknown
 
 
@@ -159,6 +174,48 @@ def frame_shift(crop_field: np.ndarray, nose_uv: np.ndarray) -> np.ndarray:
     return values[0].mean(axis=0).astype(np.float32)
 
 
+def carry_cheeks(offsets: np.ndarray, points: np.ndarray, share: float = CHEEK_CARRY) -> np.ndarray:
+    """``offsets`` (H, W, 2, backward, region pixels) with each lower cheek taken sideways ``share`` of its
+    mouth corner's sideways move (in the face's eye frame); every point keeps the network's up-and-down
+    move, and the 68 points (``points``, region pixels), the lips among them, keep all of it.
+
+    The network moves the content first; a sideways field E then carries it on from where it landed:
+    output p shows what the network shows at p − E(p). E is a spline through the landed 68 points and the
+    region's border (zero) and the landed cheek anchors (the sideways move each still needs), faded to
+    exactly zero on and past the jaw line (``jaw_weight``) and at the region's border, so what lies
+    outside stays byte-identical; like the rest of the field it scales with α."""
+    height, width = offsets.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    source = offsets + np.dstack([xs, ys])
+
+    def moves(at: np.ndarray) -> np.ndarray:
+        return moved_by_backward_map(at, source) - at
+
+    cheeks = cheek_anchors(points)
+    now = moves(cheeks)
+    landed_cheeks = cheeks + now
+    inside = np.all((landed_cheeks >= 0) & (landed_cheeks <= (width - 1, height - 1)), axis=1)
+    if not inside.all():
+        return offsets
+    axis = EyeFrame.of(points).axis   # image-left to image-right eye
+    corners = moves(points[[48, 54]])
+    to_edge = np.minimum.reduce([xs, width - 1 - xs, ys, height - 1 - ys])
+    ramp = max(2.0, 0.25 * float(np.linalg.norm(points[54] - points[48])))
+    fade = smoothstep(to_edge / ramp) * jaw_weight(points, (height, width))
+    at_cheeks = cv2.remap(fade, *landed_cheeks.astype(np.float32)[None].transpose(2, 0, 1), cv2.INTER_LINEAR)[0]
+    needed = (share * corners - now) @ axis / np.maximum(at_cheeks, 0.25)   # asked before the fade
+    landed = points + moves(points)
+    sources = np.concatenate([landed, border_points((0, 0, width, height), 8), landed_cheeks])
+    values = np.zeros((len(sources), 2))
+    values[-2:] = needed[:, None] * axis[None, :]
+    step, (gh, gw), nodes = coarse_nodes(width, height)
+    field = thin_plate_field(sources, values, nodes, stiffness=CARRY_STIFFNESS).reshape(gh, gw, 2)
+    carried = nodes_to_pixels(field, step, height, width) * fade[..., None]
+    network = cv2.remap(offsets, xs - carried[..., 0], ys - carried[..., 1], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.ascontiguousarray(network - carried, np.float32)
+
+
 def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, reach: float = 0.2,
                 feather: float = 0.03, corner: float = 0.15) -> np.ndarray:
     """(H, W) float32 in [0, 1]: where paint may land on the photo - between the lips, and nowhere else.
@@ -223,6 +280,10 @@ class ShapeEditor(Editor):
         weight = shift_weight(face, region, at, size)[..., None]
         up, down = (self._on_photo(state[sign], region_matrix, at, weight * shifts[sign])
                     for sign in ("up", "down"))
+        points = face_points(face)
+        if points is not None:
+            for direction in (up, down):
+                direction.offsets = carry_cheeks(direction.offsets, points - (x0, y0))
         prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
                                  region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
                                  up=up, down=down, state=state, grid=grid, shifts=shifts)
