@@ -248,6 +248,23 @@ def test_the_lower_cheeks_go_sideways_with_the_corners(setup, grace_hopper):
         assert np.allclose(corners, own_corners, atol=0.08 * np.abs(own_corners).max()), "the mouth is the network's"
 
 
+def test_a_face_cut_by_the_photos_edge_keeps_its_slider_range(grace_hopper, monkeypatch):
+    """Cut by the photo's edge, a cheek anchor sits deep in the carry's fade; asking it for the whole move
+    anyway made a steep bump that stopped the shipped ComplexGAN's slider at 0.5 instead of 1.06."""
+    from keepsmiling_core.detection import detect_faces
+    from keepsmiling_core.editing import shape_editor
+    from keepsmiling_core.editing.editor import default_model_path
+
+    photo, _ = grace_hopper
+    cut = np.ascontiguousarray(photo[:, 230:])
+    (face,) = detect_faces(cut)
+    editor = open_editor(default_model_path("complexgan"))
+    carried = editor.prepare(cut, face).alpha_limits
+    monkeypatch.setattr(shape_editor, "carry_cheeks", lambda offsets, points, share=None: offsets)
+    plain = editor.prepare(cut, face).alpha_limits
+    assert carried[1] >= 0.9 * plain[1] and carried[0] <= 0.9 * plain[0], (carried, plain)
+
+
 def test_the_frame_shift_never_moves_anything_past_the_jaw_line(wild_editor, grace_hopper):
     from keepsmiling_core.editing.shape_editor import jaw_weight
 

@@ -82,6 +82,7 @@ NOSE_BASE = list(range(31, 36))   # dlib's nostril and nose-base points: what th
 # (1.39). 1.5, where the cheeks outrun their corners, added 1-2 points for 0.1 more in the worst sector
 # (measured with an earlier form of the carry that read the moves less exactly).
 CHEEK_CARRY = 1.0
+MIN_CARRY_FADE = 0.5      # below this fade at a cheek anchor its carry shrinks with the fade
 CARRY_STIFFNESS = 1e-4   # the correction's spline: near exact, so the lips keep the network's move
 NOSE = 2                          # the nose in the five dataset landmarks, when the 68 points are unknown
 
@@ -204,7 +205,9 @@ def carry_cheeks(offsets: np.ndarray, points: np.ndarray, share: float = CHEEK_C
     ramp = max(2.0, 0.25 * float(np.linalg.norm(points[54] - points[48])))
     fade = smoothstep(to_edge / ramp) * jaw_weight(points, (height, width))
     at_cheeks = cv2.remap(fade, *landed_cheeks.astype(np.float32)[None].transpose(2, 0, 1), cv2.INTER_LINEAR)[0]
-    needed = (share * corners - now) @ axis / np.maximum(at_cheeks, 0.25)   # asked before the fade
+    # Asked before the fade, so the fade takes it back to the need; an anchor deep in the fade (a face cut by
+    # the photo's edge, a cheek on the jaw line) gets less rather than a steep bump that stops the slider.
+    needed = (share * corners - now) @ axis / np.maximum(at_cheeks, MIN_CARRY_FADE)
     landed = points + moves(points)
     sources = np.concatenate([landed, border_points((0, 0, width, height), 8), landed_cheeks])
     values = np.zeros((len(sources), 2))
