@@ -236,7 +236,7 @@ def test_the_lower_cheeks_go_sideways_with_the_corners(setup, grace_hopper):
 
     for sign, direction in (("up", prepared.up), ("down", prepared.down)):
         network = editor._on_photo(prepared.state[sign], prepared.region_matrix, at, weight * prepared.shifts[sign]).offsets
-        assert np.array_equal(carry_cheeks(network, points), direction.offsets), "prepare applies it"
+        assert np.array_equal(carry_cheeks([network], points, prepared.grid)[0], direction.offsets), "prepare applies it"
         corners = forward_moves(direction.offsets, points[[48, 54]])
         cheeks, own = forward_moves(direction.offsets, cheek_anchors(points)), forward_moves(network, cheek_anchors(points))
         sideways = (cheeks @ axis) / (corners @ axis)
@@ -260,7 +260,7 @@ def test_a_face_cut_by_the_photos_edge_keeps_its_slider_range(grace_hopper, monk
     (face,) = detect_faces(cut)
     editor = open_editor(default_model_path("complexgan"))
     carried = editor.prepare(cut, face).alpha_limits
-    monkeypatch.setattr(shape_editor, "carry_cheeks", lambda offsets, points, share=None: offsets)
+    monkeypatch.setattr(shape_editor, "carry_cheeks", lambda fields, points, grid, share=None: fields)
     plain = editor.prepare(cut, face).alpha_limits
     assert carried[1] >= 0.9 * plain[1] and carried[0] <= 0.9 * plain[0], (carried, plain)
 

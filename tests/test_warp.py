@@ -17,7 +17,7 @@ from keepsmiling_core.editing.smile_shape import (
     load_smile_shape,
     save_smile_shape,
 )
-from keepsmiling_core.editing.warp import WarpEditor, WarpOptions, closed_lip_displacement
+from keepsmiling_core.editing.warp import WarpEditor, WarpOptions, cheek_anchors, closed_lip_displacement
 from keepsmiling_core.errors import EditError, KeepSmilingError
 from keepsmiling_core.evaluation.photo_measures import face_areas, sharpness_kept
 from keepsmiling_core.paths import shipped_models_dir
@@ -111,8 +111,7 @@ def test_the_cheeks_rise_with_the_corners(grace, editor):
         x0, y0 = prepared.region[:2]
         coords = warp.inverse_map(prepared, 1.0)
         pairs = []
-        for corner, jaw, nostril in ((48, 2, 31), (54, 14, 35)):
-            cheek = (face.points[corner] + face.points[jaw] + face.points[nostril]) / 3
+        for corner, cheek in zip((48, 54), cheek_anchors(face.points), strict=True):
             ix, iy = int(round(cheek[0] - x0)), int(round(cheek[1] - y0))
             moved = cheek - (coords[iy, ix] + (x0, y0))      # the smooth field's move there, to first order
             pairs.append((moved, frame.vectors_to_photo(warp.shape.displacement[corner])))

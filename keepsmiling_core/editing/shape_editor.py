@@ -176,48 +176,51 @@ def frame_shift(crop_field: np.ndarray, nose_uv: np.ndarray) -> np.ndarray:
     return values[0].mean(axis=0).astype(np.float32)
 
 
-def carry_cheeks(offsets: np.ndarray, points: np.ndarray, share: float = CHEEK_CARRY) -> np.ndarray:
-    """``offsets`` (H, W, 2, backward, region pixels) with each lower cheek taken sideways ``share`` of its
-    mouth corner's sideways move (in the face's eye frame); every point keeps the network's up-and-down
-    move, and the 68 points (``points``, region pixels), the lips among them, keep all of it.
+def carry_cheeks(fields: list[np.ndarray], points: np.ndarray, grid: np.ndarray,
+                 share: float = CHEEK_CARRY) -> list[np.ndarray]:
+    """Each of ``fields`` (backward offsets (H, W, 2), region pixels: the edits towards and away from a
+    smile) with each lower cheek taken sideways ``share`` of its mouth corner's sideways move (in the
+    face's eye frame); every point keeps the network's up-and-down move, and the 68 points (``points``,
+    region pixels), the lips among them, keep all of it. ``grid``: the region's pixel coordinates (H, W, 2).
 
     The network moves the content first; a sideways field E then carries it on from where it landed:
     output p shows what the network shows at p − E(p). E is a spline through the landed 68 points and the
     region's border (zero) and the landed cheek anchors (the sideways move each still needs), faded to
     exactly zero on and past the jaw line (``jaw_weight``) and at the region's border, so what lies
     outside stays byte-identical; like the rest of the field it scales with α."""
-    height, width = offsets.shape[:2]
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    source = offsets + np.dstack([xs, ys])
-
-    def moves(at: np.ndarray) -> np.ndarray:
-        return moved_by_backward_map(at, source) - at
-
-    cheeks = cheek_anchors(points)
-    now = moves(cheeks)
-    landed_cheeks = cheeks + now
-    inside = np.all((landed_cheeks >= 0) & (landed_cheeks <= (width - 1, height - 1)), axis=1)
-    if not inside.all():
-        return offsets
-    axis = EyeFrame.of(points).axis   # image-left to image-right eye
-    corners = moves(points[[48, 54]])
+    height, width = grid.shape[:2]
+    xs, ys = grid[..., 0], grid[..., 1]
+    # What does not depend on the field, once for both: the fade, the frame, the anchors, the spline's grid.
     to_edge = np.minimum.reduce([xs, width - 1 - xs, ys, height - 1 - ys])
     ramp = max(2.0, 0.25 * float(np.linalg.norm(points[54] - points[48])))
     fade = smoothstep(to_edge / ramp) * jaw_weight(points, (height, width))
-    at_cheeks = cv2.remap(fade, *landed_cheeks.astype(np.float32)[None].transpose(2, 0, 1), cv2.INTER_LINEAR)[0]
-    # Asked before the fade, so the fade takes it back to the need; an anchor deep in the fade (a face cut by
-    # the photo's edge, a cheek on the jaw line) gets less rather than a steep bump that stops the slider.
-    needed = (share * corners - now) @ axis / np.maximum(at_cheeks, MIN_CARRY_FADE)
-    landed = points + moves(points)
-    sources = np.concatenate([landed, border_points((0, 0, width, height), 8), landed_cheeks])
-    values = np.zeros((len(sources), 2))
-    values[-2:] = needed[:, None] * axis[None, :]
+    axis = EyeFrame.of(points).axis   # image-left to image-right eye
+    tracked = np.concatenate([points, cheek_anchors(points)])   # the 68 points, then the two cheeks
+    border = border_points((0, 0, width, height), 8)
     step, (gh, gw), nodes = coarse_nodes(width, height)
-    field = thin_plate_field(sources, values, nodes, stiffness=CARRY_STIFFNESS).reshape(gh, gw, 2)
-    carried = nodes_to_pixels(field, step, height, width) * fade[..., None]
-    network = cv2.remap(offsets, xs - carried[..., 0], ys - carried[..., 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return np.ascontiguousarray(network - carried, np.float32)
+    carried_fields = []
+    for offsets in fields:
+        landed = moved_by_backward_map(tracked, offsets + grid)
+        moves = landed - tracked
+        inside = np.all((landed[-2:] >= 0) & (landed[-2:] <= (width - 1, height - 1)), axis=1)
+        if not inside.all():
+            carried_fields.append(offsets)
+            continue
+        map_x, map_y = landed[-2:].astype(np.float32).T[:, None, :]
+        at_cheeks = cv2.remap(fade, map_x, map_y, cv2.INTER_LINEAR)[0]
+        # Asked before the fade, so the fade takes it back to the need; an anchor deep in the fade (a face
+        # cut by the photo's edge, a cheek on the jaw line) gets less rather than a steep bump that stops
+        # the slider.
+        needed = (share * moves[[48, 54]] - moves[-2:]) @ axis / np.maximum(at_cheeks, MIN_CARRY_FADE)
+        sources = np.concatenate([landed[:-2], border, landed[-2:]])
+        values = np.zeros((len(sources), 2))
+        values[-2:] = needed[:, None] * axis[None, :]
+        field = thin_plate_field(sources, values, nodes, stiffness=CARRY_STIFFNESS).reshape(gh, gw, 2)
+        carried = nodes_to_pixels(field, step, height, width) * fade[..., None]
+        network = cv2.remap(offsets, xs - carried[..., 0], ys - carried[..., 1], cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        carried_fields.append(np.ascontiguousarray(network - carried, np.float32))
+    return carried_fields
 
 
 def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, reach: float = 0.2,
@@ -286,8 +289,7 @@ class ShapeEditor(Editor):
                     for sign in ("up", "down"))
         points = face_points(face)
         if points is not None:
-            for direction in (up, down):
-                direction.offsets = carry_cheeks(direction.offsets, points - (x0, y0))
+            up.offsets, down.offsets = carry_cheeks([up.offsets, down.offsets], points - (x0, y0), grid)
         prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
                                  region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
                                  up=up, down=down, state=state, grid=grid, shifts=shifts)
