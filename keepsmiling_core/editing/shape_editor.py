@@ -65,6 +65,14 @@ from keepsmiling_core.models.shape_texture import SUPPORT_MARGIN, ShapeTexture
 # up to 2; past it the lift reaches the cheeks and the lower rims of glasses and the face looks pulled.
 SHAPE_ALPHA_RANGE = (max(ALPHA_RANGE[0], -2.0), min(ALPHA_RANGE[1], 2.0))
 PAINT_HEADROOM = 0.1      # painted teeth may be this much brighter (of full scale) than the photo's brightest skin
+# How far in from each mouth corner (mouth widths) the smile's paint fades out (``inside_lips``). Near the
+# corners both networks paint the dark of a wide-open mouth's corners, on lips that stay closed there (the
+# field moves the lips but does not part them): with the general 0.15 that left dark dots at the corners
+# (GENKI file2323, file3013). 0.25 removes them at the same judged success on GENKI's judge part
+# (ComplexGAN 49.5 / 58.2 % at 1 / 1.5, SplitGAN 46.2 / 54.9 %); 0.3 cost 1-2 points, and a floor under
+# the paint's darkness instead cost 4-8 (the judge reads a parted mouth's dark corners). The edit away
+# from a smile paints lips, not a gap, and keeps 0.15 (0.25 there cost 2-3 points of removal).
+SMILE_PAINT_CORNER = 0.25
 # Where the frame shift fades out, in crop-side units: sideways between these distances from the crop's
 # middle (the corners lie within ±0.19; it reaches past the crop's sides so the cheeks rise with the
 # corners), downwards between these heights (the lips' meeting line is at 0.57, the chin near 1). Chosen
@@ -297,8 +305,8 @@ class ShapeEditor(Editor):
         around = prepared.base   # the skin and lips the paint must match: around the mouth when it is known
         if mouth is not None and np.asarray(mouth).shape == (20, 2) and np.all(np.isfinite(mouth)):
             mouth = np.asarray(mouth, np.float64) - (x0, y0)
-            for direction in (prepared.up, prepared.down):
-                direction.paint *= inside_lips(mouth, grid.shape[:2])
+            prepared.up.paint *= inside_lips(mouth, grid.shape[:2], corner=SMILE_PAINT_CORNER)
+            prepared.down.paint *= inside_lips(mouth, grid.shape[:2])
             grow = 0.3 * float(np.linalg.norm(mouth[6] - mouth[0]))
             (mx0, my0), (mx1, my1) = np.maximum(mouth.min(axis=0) - grow, 0).astype(int), (mouth.max(axis=0) + grow).astype(int)
             around = prepared.base[my0:my1 + 1, mx0:mx1 + 1]
