@@ -27,6 +27,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("evaluate-photos", "evaluate_photos", "judge finished whole photos: success, detectability, sharpness, stains"),
     ("train-fill", "train_fill", "train the mouth fill that paints teeth into the landmark warp's parted lips"),
     ("fit-shape", "fit_shape", "measure the smile shape (68-point displacement) used by the landmark warp"),
+    ("teeth-bank", "teeth_bank", "cut the teeth bank the shape edits paint between parted lips from real smiles"),
     ("export", "export", "package a training run as a compact (fp16) model folder"),
 ]
 

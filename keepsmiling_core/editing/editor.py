@@ -106,6 +106,8 @@ class EditOptions:
     brightness_only: bool = True    # the photo takes the change in brightness only, never in colour (see
                                     # ``tone.brightness``): no teal lips, grey photos stay grey
     adaptive_mask: bool = True      # also paste where the edit changed the face (cheeks), inside a window
+    part_lips: bool = True          # shape edits: the smile parts the lips and real teeth show between
+                                    # them (``lip_parting``, ``teeth``) instead of the network's paint
     min_mouth_px: float = MIN_MOUTH_PX
 
 

@@ -44,8 +44,10 @@ from keepsmiling_core.editing.editor import (
     region_to_crop,
 )
 from keepsmiling_core.editing.latent import ALPHA_RANGE
+from keepsmiling_core.editing.lip_parting import part_lips
 from keepsmiling_core.editing.mouth_range import bends_like_real_mouths, moved_by_backward_map
 from keepsmiling_core.editing.smile_shape import EyeFrame
+from keepsmiling_core.editing.teeth import TeethPaint, lit_like, skin_beside_mouth, teeth_bank, teeth_paint
 from keepsmiling_core.editing.warp import (
     MIN_WARP_MOUTH_PX,
     border_points,
@@ -102,6 +104,14 @@ class Direction:
     offsets: np.ndarray   # (H, W, 2) float32 photo pixels: output p samples the photo at p + |α|·offsets
     paint: np.ndarray     # (H, W) float32 paint opacity at |α| >= 1
     colour: np.ndarray    # (H, W, 3) float32 painted colour
+    teeth: TeethPaint | None = None   # parted lips: the teeth, which follow the gap at every strength
+
+    def paint_at(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """(colour, opacity) at strength α: the network's paint fades in with |α| up to 1; teeth between
+        parted lips are opaque in whatever gap the strength opens."""
+        if self.teeth is not None:
+            return self.teeth.at(abs(alpha))
+        return self.colour, min(abs(float(alpha)), 1.0) * self.paint
 
 
 @dataclass
@@ -301,11 +311,15 @@ class ShapeEditor(Editor):
         prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
                                  region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
                                  up=up, down=down, state=state, grid=grid, shifts=shifts)
+        parted = points is not None and self.options.part_lips
+        if parted:
+            self._part_lips(prepared, points - (x0, y0))
         mouth = getattr(face, "mouth", None)
         around = prepared.base   # the skin and lips the paint must match: around the mouth when it is known
         if mouth is not None and np.asarray(mouth).shape == (20, 2) and np.all(np.isfinite(mouth)):
             mouth = np.asarray(mouth, np.float64) - (x0, y0)
-            prepared.up.paint *= inside_lips(mouth, grid.shape[:2], corner=SMILE_PAINT_CORNER)
+            if not parted:   # the teeth of parted lips lie between the moved lips by construction
+                prepared.up.paint *= inside_lips(mouth, grid.shape[:2], corner=SMILE_PAINT_CORNER)
             prepared.down.paint *= inside_lips(mouth, grid.shape[:2])
             grow = 0.3 * float(np.linalg.norm(mouth[6] - mouth[0]))
             (mx0, my0), (mx1, my1) = np.maximum(mouth.min(axis=0) - grow, 0).astype(int), (mouth.max(axis=0) + grow).astype(int)
@@ -314,9 +328,33 @@ class ShapeEditor(Editor):
         else:
             paints = [d.paint for d in (prepared.up, prepared.down)]
         for direction, paint in zip((prepared.up, prepared.down), paints, strict=True):
-            direction.colour = fit_paint_to_photo(direction.colour, around[paint < 0.05], brightness_headroom=PAINT_HEADROOM)
+            if direction.teeth is None:   # the teeth were fitted to the photo when they were chosen
+                direction.colour = fit_paint_to_photo(direction.colour, around[paint < 0.05],
+                                                      brightness_headroom=PAINT_HEADROOM)
         prepared.alpha_limits = self._fold_free_limits(prepared)
         return prepared
+
+    def _part_lips(self, prepared: PreparedShape, points: np.ndarray) -> None:
+        """The smile parts the lips where the network left them (``lip_parting``) and paints real teeth
+        between them (``teeth``); the network's own paint, a flat band over the lips, is not used."""
+        up, grid = prepared.up, prepared.grid
+        landed = moved_by_backward_map(points, up.offsets + grid)
+        parting = part_lips(landed, grid)
+        moved = grid + parting.offsets
+        up.offsets = np.ascontiguousarray(
+            cv2.remap(up.offsets, moved[..., 0], moved[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            + parting.offsets, np.float32)
+        bank = teeth_bank()
+        skin = skin_beside_mouth(prepared.base, points)
+        width = float(np.linalg.norm(points[54] - points[48]))
+        pick = bank.choose(skin, width)
+        (x0, y0), (x1, y1) = (np.maximum(points[48:68].min(axis=0) - 0.3 * width, 0).astype(int),
+                              (points[48:68].max(axis=0) + 0.3 * width).astype(int))
+        around = prepared.base[y0:y1 + 1, x0:x1 + 1].reshape(-1, 3)   # no brighter than this face's brightest skin
+        strip = fit_paint_to_photo(lit_like(bank.strips[pick], bank.skin[pick], skin), around,
+                                   brightness_headroom=PAINT_HEADROOM, clip_chroma=False)
+        up.teeth = teeth_paint(strip, parting, landed, grid)
+        up.colour, up.paint = up.teeth.at(1.0)
 
     @staticmethod
     def _on_photo(edit: ShapeTexture, region_matrix: np.ndarray, at: np.ndarray,
@@ -354,7 +392,7 @@ class ShapeEditor(Editor):
         mouth no further than real mouths bend (``REAL_MOUTHS``)."""
         source = self.inverse_map(prepared, alpha)
         direction = prepared.up if alpha >= 0 else prepared.down
-        if not keeps_detail(map_jacobian(source), min(abs(alpha), 1.0) * direction.paint[:-1, :-1] >= 0.5):
+        if not keeps_detail(map_jacobian(source), direction.paint_at(alpha)[1][:-1, :-1] >= 0.5):
             return False
         points = face_points(prepared.face)
         return points is None or bends_like_real_mouths(points, source, prepared.region[:2])
@@ -374,13 +412,13 @@ class ShapeEditor(Editor):
         out = cv2.remap(base, self.inverse_map(prepared, alpha), None, cv2.INTER_CUBIC,
                         borderMode=cv2.BORDER_REFLECT)
         direction = prepared.up if alpha > 0 else prepared.down
-        opacity = min(abs(alpha), 1.0) * direction.paint
+        colour, opacity = direction.paint_at(alpha)
         if opacity.max() <= 0:
             return out
         ys, xs = np.nonzero(opacity > 0)
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
         m = opacity[y0:y1, x0:x1, None]
-        blended = m * direction.colour[y0:y1, x0:x1] + (1 - m) * out[y0:y1, x0:x1]
+        blended = m * colour[y0:y1, x0:x1] + (1 - m) * out[y0:y1, x0:x1]
         out[y0:y1, x0:x1] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
         return out
 

@@ -140,10 +140,16 @@ def is_shape_model(folder: Path) -> bool:
 
 
 def mtfl_shape_samples(records, progress: bool = True) -> Iterator[tuple[np.ndarray, bool]]:
-    """dlib's 68 points of MTFL faces, found the way the app finds them (``detect_faces``).
+    """dlib's 68 points of MTFL faces and their labels (``mtfl_faces``)."""
+    for record, _, points in mtfl_faces(records, progress=progress):
+        yield points, record.smiling
+
+
+def mtfl_faces(records, progress: bool = True) -> Iterator[tuple[object, np.ndarray, np.ndarray]]:
+    """(record, RGB photo, dlib's 68 points) of MTFL faces, found the way the app finds them (``detect_faces``).
 
     The face the app detects nearest MTFL's annotated nose is used; faces the detector misses are
-    skipped, so the measured shape is that of faces the app can edit."""
+    skipped, so what is measured is what the app can edit."""
     from tqdm import tqdm
 
     from keepsmiling_core.detection import detect_faces
@@ -162,4 +168,4 @@ def mtfl_shape_samples(records, progress: bool = True) -> Iterator[tuple[np.ndar
             if face.points is not None and distance < 0.3 * iod and (best is None or distance < best[0]):
                 best = (distance, face)
         if best is not None:
-            yield best[1].points, record.smiling
+            yield record, photo.rgb, best[1].points

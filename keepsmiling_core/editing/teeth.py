@@ -1,0 +1,280 @@
+"""Teeth for parted lips, from real smiles: a bank of what real smiling mouths show between their lips.
+
+The networks' 64² paint between the lips was a flat pale band - the part of their edits a person (and the
+two-sample test) caught first. What a smile reveals is known from data: ``keepsmiling teeth-bank`` cuts the
+inside of real smiling mouths with parted lips (MTFL's training smiles, found and outlined the way the app
+does it) into strips in the mouth's own coordinates - along the mouth from corner to corner, across from
+the upper inner lip to the lower one - so a strip fits any pair of inner lips. The editor picks the strip
+whose face was lit most like the edited one, matches its colour to that face (per channel, by the skin
+beside the mouth, so a bluish photo's teeth are not bluish on a warm face) and lays it between the parted
+lips (``lip_parting``): the teeth and dark corners of a real mouth, at the face's own scale.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from keepsmiling_core.editing.lip_parting import LOWER_INNER, UPPER_INNER, MouthFrame, Parting
+from keepsmiling_core.errors import CheckpointError
+
+BANK_FORMAT = "keepsmiling-teeth-bank-1"
+BANK_FILE = "teeth.safetensors"
+MANIFEST_FILE = "teeth.json"
+COLUMNS, ROWS = 48, 16          # a strip: corner to corner × upper inner lip to lower inner lip
+MIN_OPENING = 0.15              # a mouth enters the bank when its inner lips are this far apart (mouth widths)
+MIN_WIDTH_PX = 25               # ... and its mouth spans at least this many pixels (smaller: no teeth to see)
+SKIN_PATCH = 0.12               # radius of the skin patches beside the corners, mouth widths
+# A strip shows teeth when the middle of the gap is brighter than the skin beside the mouth, no redder and
+# not holed: landmarks that put the inner lip line on the lips, a tongue, a dark open mouth or missing teeth
+# score lower. Measured on 1,398 MTFL training mouths with parted lips: about half score 1.2 or more, and by
+# eye those are the ones with teeth; below, the strips are mostly lip, tongue or shadow.
+MIN_TEETH_SCORE = 1.2
+DARK = 0.6                      # darker than this share of the skin's brightness: a hole, not a tooth
+# Where the inner lips were already this far apart (mouth widths) the face's own teeth show: paint fades out
+# between these two openings, and the parting stretches what is there instead.
+OWN_TEETH = (0.05, 0.1)
+MAX_MOUTHS = 400                # enough variety of lighting and size; ~1 MB shipped
+
+
+@dataclass
+class TeethBank:
+    strips: np.ndarray              # (N, ROWS, COLUMNS, 3) uint8
+    skin: np.ndarray                # (N, 3) float32: mean RGB of the skin beside each mouth
+    widths: np.ndarray              # (N,) float32: each mouth's width in its photo, pixels
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.strips)
+
+    def choose(self, skin: np.ndarray, width: float) -> int:
+        """The strip whose face was lit most like ``skin`` (mean RGB) and whose mouth was about as large."""
+        skin = np.maximum(np.asarray(skin, np.float64), 1.0)
+        light = np.abs(np.log(np.maximum(self.skin, 1.0) / skin)).sum(axis=1)
+        scale = np.abs(np.log(np.maximum(self.widths, 1.0) / max(width, 1.0)))
+        return int(np.argmin(light + 0.5 * scale))
+
+
+def inner_lip_strip(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, float]:
+    """(strip, opening): the pixels between a face's inner lips (68 ``points``) resampled to ROWS × COLUMNS,
+    and how far apart the inner lips are at the middle, in mouth widths."""
+    frame = MouthFrame.of(points)
+    au, bu = frame.line(points, UPPER_INNER)
+    al, bl = frame.line(points, LOWER_INNER)
+    a = np.linspace(max(au[0], al[0]), min(au[-1], al[-1]), COLUMNS)
+    upper, lower = np.interp(a, au, bu), np.interp(a, al, bl)
+    v = (np.arange(ROWS) + 0.5) / ROWS
+    b = upper[None, :] + v[:, None] * (lower - upper)[None, :]
+    xy = frame.corner + (a[None, :, None] * frame.width) * frame.axis + b[..., None] * frame.normal
+    strip = cv2.remap(np.ascontiguousarray(image), xy[..., 0].astype(np.float32), xy[..., 1].astype(np.float32),
+                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    opening = float(np.interp(0.5, a, lower - upper)) / frame.width
+    return strip, opening
+
+
+def skin_beside_mouth(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(3,) mean RGB of two small patches of cheek beside the mouth corners: how the face is lit."""
+    frame = MouthFrame.of(points)
+    radius = max(1, round(SKIN_PATCH * frame.width))
+    height, width = image.shape[:2]
+    pixels = []
+    for side, corner in ((-1.0, points[48]), (1.0, points[54])):
+        x, y = np.round(corner + side * 0.35 * frame.width * frame.axis - 0.1 * frame.width * frame.normal).astype(int)
+        patch = image[max(0, y - radius):min(height, y + radius + 1), max(0, x - radius):min(width, x + radius + 1)]
+        if patch.size:
+            pixels.append(patch.reshape(-1, 3))
+    if not pixels:
+        return np.full(3, 128.0, np.float32)
+    return np.concatenate(pixels).astype(np.float32).mean(axis=0)
+
+
+def _ycc(rgb: np.ndarray) -> np.ndarray:
+    """(N, 3) YCrCb in 0..1 of any RGB array (0..255)."""
+    return cv2.cvtColor(np.asarray(rgb, np.float32).reshape(-1, 1, 3) / 255.0, cv2.COLOR_RGB2YCrCb).reshape(-1, 3)
+
+
+def lit_like(strip: np.ndarray, strip_skin: np.ndarray, face_skin: np.ndarray) -> np.ndarray:
+    """``strip`` (uint8 RGB) as if its face were lit like the edited one (YCrCb): its brightness scaled by
+    the ratio of the two faces' skin brightness, and its chroma turned and scaled as the strip's skin
+    chroma must be to become the edited skin's (chroma as a complex number around grey). Teeth keep how
+    much paler than the skin beside them they were and take the photo's colour cast; on a grey photo they
+    are grey. (Clipping them to the photo's chroma range instead, as the networks' paint is, made them pink,
+    orange or lavender: that range is the lips' and the skin's.)"""
+    def chroma(ycc: np.ndarray) -> np.ndarray:
+        return (ycc[..., 2] - 0.5) + 1j * (ycc[..., 1] - 0.5)   # Cb + i·Cr
+
+    strip_skin_ycc, face_skin_ycc = _ycc(strip_skin)[0], _ycc(face_skin)[0]
+    turn = chroma(face_skin_ycc) / (chroma(strip_skin_ycc) if abs(chroma(strip_skin_ycc)) > 1e-3 else 1e-3)
+    turn *= min(1.0, 1.5 / max(abs(turn), 1e-6))
+    shape = strip.shape
+    out = _ycc(strip)
+    out[:, 0] *= face_skin_ycc[0] / max(float(strip_skin_ycc[0]), 1e-3)
+    turned = chroma(out) * turn
+    out[:, 1], out[:, 2] = turned.imag + 0.5, turned.real + 0.5
+    rgb = cv2.cvtColor(np.clip(out, 0.0, 1.0).reshape(-1, 1, 3), cv2.COLOR_YCrCb2RGB).reshape(shape)
+    return np.clip(rgb * 255.0, 0.0, 255.0).astype(np.float32)
+
+
+def teeth_score(strip: np.ndarray, skin: np.ndarray) -> float:
+    """How much the middle of a strip looks like a row of teeth: its brightness over the skin's, less any
+    extra red (lip, tongue), less the share of it that is dark (a gap where teeth are missing, an open
+    mouth's shadow)."""
+    middle = _ycc(strip[3:13, 14:34])
+    (skin_y, skin_cr, _), (y, cr) = _ycc(skin)[0], np.median(middle[:, :2], axis=0)
+    dark = float(np.mean(middle[:, 0] < DARK * skin_y))
+    return float(y / max(skin_y, 1e-3) - 8.0 * max(cr - skin_cr, 0.0) - 4.0 * max(dark - 0.05, 0.0))
+
+
+def build_bank(samples, *, source: str = "", max_mouths: int = MAX_MOUTHS, seed: int = 0) -> TeethBank:
+    """A bank from (RGB image, 68 points) pairs of smiling faces: parted lips on large enough mouths that
+    show teeth (``teeth_score``), at most ``max_mouths`` of them, chosen at random."""
+    strips, skins, widths = [], [], []
+    looked = 0
+    for image, points in samples:
+        looked += 1
+        points = np.asarray(points, np.float64)
+        width = float(np.linalg.norm(points[54] - points[48]))
+        if width < MIN_WIDTH_PX:
+            continue
+        strip, opening = inner_lip_strip(image, points)
+        skin = skin_beside_mouth(image, points)
+        if opening < MIN_OPENING or teeth_score(strip, skin) < MIN_TEETH_SCORE:
+            continue
+        strips.append(strip)
+        skins.append(skin)
+        widths.append(width)
+    if not strips:
+        raise ValueError("no smiling mouth with parted lips and teeth showing was found for the teeth bank")
+    keep = np.sort(np.random.default_rng(seed).permutation(len(strips))[:max_mouths])
+    return TeethBank(strips=np.stack(strips)[keep].astype(np.uint8), skin=np.stack(skins)[keep].astype(np.float32),
+                     widths=np.asarray(widths, np.float32)[keep],
+                     meta={"source": source, "faces_looked_at": looked, "mouths_with_teeth": len(strips),
+                           "mouths": int(len(keep)), "min_opening": MIN_OPENING, "min_teeth_score": MIN_TEETH_SCORE})
+
+
+def save_bank(bank: TeethBank, folder: Path) -> Path:
+    from safetensors.numpy import save
+
+    from keepsmiling_core.atomic import atomic_write_bytes
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(folder / BANK_FILE, save({"strips": bank.strips, "skin": bank.skin, "widths": bank.widths}))
+    manifest = {"format": BANK_FORMAT, "columns": COLUMNS, "rows": ROWS, **bank.meta}
+    atomic_write_bytes(folder / MANIFEST_FILE, (json.dumps(manifest, indent=1) + "\n").encode())
+    return folder / BANK_FILE
+
+
+def load_bank(folder: Path) -> TeethBank:
+    """The bank in ``folder``; a missing or damaged bank is a ``CheckpointError`` that says what to do."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    folder = Path(folder)
+    todo = f"rebuild it with:  keepsmiling teeth-bank --out {folder}"
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+        arrays = load_file(str(folder / BANK_FILE))
+    except FileNotFoundError:
+        raise CheckpointError(f"The teeth bank in {folder} is missing; {todo}") from None
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise CheckpointError(f"The teeth bank in {folder} cannot be read ({exc}); {todo}") from None
+    strips = arrays.get("strips")
+    if (manifest.get("format") != BANK_FORMAT or strips is None or strips.ndim != 4
+            or strips.shape[1:] != (ROWS, COLUMNS, 3) or len(strips) == 0
+            or arrays.get("skin", np.zeros(0)).shape != (len(strips), 3)
+            or arrays.get("widths", np.zeros(0)).shape != (len(strips),)):
+        raise CheckpointError(f"The teeth bank in {folder} is not a {BANK_FORMAT} bank; {todo}")
+    meta = {k: v for k, v in manifest.items() if k not in ("format", "columns", "rows")}
+    return TeethBank(strips=strips.astype(np.uint8), skin=arrays["skin"].astype(np.float32),
+                     widths=arrays["widths"].astype(np.float32), meta=meta)
+
+
+TEETH_FOLDER = "teeth"     # under the shipped models
+
+
+@functools.cache
+def teeth_bank(folder: Path | None = None) -> TeethBank:
+    """The shipped bank (loaded once)."""
+    from keepsmiling_core.paths import shipped_models_dir
+
+    return load_bank(shipped_models_dir() / TEETH_FOLDER if folder is None else folder)
+
+
+@dataclass
+class TeethPaint:
+    """Teeth between parted lips at any strength: the gap at strength α is the strength-1 gap grown from the
+    photo's own meeting line (α = 0) to where the parting puts it (α = 1) and beyond, and the strip is laid
+    across whatever height the gap has, so a half-open mouth shows the whole row of teeth in a narrower
+    gap, never paint over the lips. Computed on the gap's bounding box only: a slider move costs ~1 ms."""
+
+    strip: np.ndarray          # (ROWS, COLUMNS, 3) float32, already lit like the face
+    box: tuple[int, int, int, int]   # y0, y1, x0, x1 of the pixels the gap can reach
+    shape: tuple[int, int]
+    columns: np.ndarray        # (h, w) float32: strip column of each pixel in the box
+    b: np.ndarray              # (h, w) float32: each pixel across the mouth (``MouthFrame.coords``)
+    centre0: np.ndarray        # (h, w) float32: the photo's meeting line (α = 0)
+    centre1: np.ndarray        # (h, w) float32: the gap's middle at α = 1
+    half1: np.ndarray          # (h, w) float32: half the gap's height at α = 1
+    weight: np.ndarray         # (h, w) float32: 0 where nothing opened or the face's own teeth show
+
+    def at(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """(colour (H, W, 3) float32, opacity (H, W) float32) at strength ``alpha`` >= 0."""
+        colour = np.zeros((*self.shape, 3), np.float32)
+        opacity = np.zeros(self.shape, np.float32)
+        alpha = max(0.0, float(alpha))
+        if alpha == 0.0 or self.columns.size == 0:
+            return colour, opacity
+        centre = self.centre0 + alpha * (self.centre1 - self.centre0)
+        half = np.maximum(alpha * self.half1, 1e-3)
+        offset = self.b - centre
+        rows = ((offset / half + 1.0) / 2.0 * ROWS - 0.5).astype(np.float32)
+        y0, y1, x0, x1 = self.box
+        colour[y0:y1, x0:x1] = cv2.remap(self.strip, self.columns, rows, cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE)
+        # Opaque up to one pixel over each lip's edge (where the stretch into the gap begins), fading out
+        # over the next: an anti-aliased edge along the lips, not a stair-step cut-out.
+        opacity[y0:y1, x0:x1] = np.clip(half - np.abs(offset) + 2.0, 0.0, 1.0) * self.weight * (alpha * self.half1 > 0.1)
+        return colour, opacity
+
+
+def teeth_paint(strip: np.ndarray, parting: Parting, before: np.ndarray, grid: np.ndarray,
+                min_opened_px: float = 0.25) -> TeethPaint:
+    """``strip`` (lit like the face) laid between the lips ``parting`` opens; ``before``: the 68 points
+    where the lips were before it (the photo's meeting line at strength 0).
+
+    Paint covers only what the parting opened: where the lips were already apart, the face's own teeth
+    show (``OWN_TEETH``) and are stretched, not painted over."""
+    frame: MouthFrame = parting.frame
+    start, end = parting.span   # the strips run between the inner corners too (``inner_lip_strip``)
+    reach = 2.0 * parting.lower - parting.upper   # generous: the gap may grow past α = 1 (to the limit)
+    weight = (parting.opened > min_opened_px).astype(np.float32)
+    own = np.clip((parting.was_open / frame.width - OWN_TEETH[0]) / (OWN_TEETH[1] - OWN_TEETH[0]), 0.0, 1.0)
+    weight *= 1.0 - own
+    a, b = frame.coords(grid.reshape(-1, 2))
+    a, b = a.reshape(grid.shape[:2]), b.reshape(grid.shape[:2])
+    weight *= (a > start) & (a < end)
+    height = parting.lower - parting.upper
+    near = (weight > 0) & (b > parting.upper - height - 3) & (b < reach + 3)
+    ys, xs = np.nonzero(near)
+    shape = grid.shape[:2]
+    if len(ys) == 0:
+        empty = np.zeros((0, 0), np.float32)
+        return TeethPaint(strip=strip.astype(np.float32), box=(0, 0, 0, 0), shape=shape, columns=empty, b=empty,
+                          centre0=empty, centre1=empty, half1=empty, weight=empty)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    window = (slice(y0, y1), slice(x0, x1))
+    au, bu = frame.line(before, UPPER_INNER)
+    al, bl = frame.line(before, LOWER_INNER)
+    centre0 = (np.interp(a[window], au, bu) + np.interp(a[window], al, bl)) / 2
+    columns = np.clip((a[window] - start) / max(end - start, 1e-6), 0.0, 1.0) * (COLUMNS - 1)
+    return TeethPaint(strip=np.ascontiguousarray(strip, np.float32), box=(int(y0), int(y1), int(x0), int(x1)),
+                      shape=shape, columns=columns.astype(np.float32), b=b[window].astype(np.float32),
+                      centre0=centre0.astype(np.float32),
+                      centre1=((parting.upper + parting.lower) / 2)[window].astype(np.float32),
+                      half1=(height / 2)[window].astype(np.float32), weight=weight[window].astype(np.float32))

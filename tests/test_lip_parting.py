@@ -1,0 +1,140 @@
+"""The smile parts the lips (``lip_parting``) and real teeth show between them (``teeth``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from keepsmiling_core.editing.lip_parting import PartingOptions, part_lips
+from keepsmiling_core.editing.mouth_range import moved_by_backward_map
+from keepsmiling_core.editing.warp import map_jacobian
+
+
+def _region(points: np.ndarray, margin: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """The face's points in a region around its lower face, and the region's pixel grid."""
+    origin = np.floor(points.min(axis=0)) - margin
+    local = points - origin
+    height, width = (np.ceil(local.max(axis=0)) + margin).astype(int)[::-1]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    return local, np.dstack([xs, ys])
+
+
+def _gap(points: np.ndarray) -> float:
+    """The inner lips' gap at the middle (62 to 66) over the mouth's width."""
+    return float(np.linalg.norm(points[66] - points[62]) / np.linalg.norm(points[54] - points[48]))
+
+
+def test_the_lips_part_fold_free_while_nose_and_chin_stay(grace_hopper):
+    _, face = grace_hopper
+    points, grid = _region(np.asarray(face.points, np.float64))
+    assert _gap(points) < 0.05, "Grace Hopper's lips are closed"
+    parting = part_lips(points, grid)
+    source = grid + parting.offsets
+    assert map_jacobian(source).min() > 0.0, "the parting folds the photo"
+    width = parting.frame.width
+    middle = tuple(np.round((points[62] + points[66]) / 2).astype(int)[::-1])
+    gap = (parting.lower - parting.upper)[middle] / width
+    assert abs(gap - PartingOptions().opening) < 0.02, "the lips part as far as a real smile's"
+    landed = moved_by_backward_map(points, source)
+    for still in (8, 33, 36, 45):   # chin, nose base, eyes
+        assert np.linalg.norm(landed[still] - points[still]) < 0.5
+    for corner in (48, 54):          # the outer corners stay together
+        assert np.linalg.norm(landed[corner] - points[corner]) < 1.0
+    lifted, dropped = points[51, 1] - landed[51, 1], landed[57, 1] - points[57, 1]
+    assert lifted > 0.02 * width and dropped > 0.03 * width, "the upper lip rises and the lower one drops"
+
+
+def test_lips_already_apart_are_left_as_they_are(grace_hopper):
+    _, face = grace_hopper
+    points, grid = _region(np.asarray(face.points, np.float64))
+    width = float(np.linalg.norm(points[54] - points[48]))
+    opened = points.copy()
+    opened[[65, 66, 67, 55, 56, 57, 58, 59], 1] += 0.3 * width   # a mouth already wide open
+    parting = part_lips(opened, grid)
+    middle = tuple(np.round((opened[62] + opened[66]) / 2).astype(int)[::-1])
+    assert parting.opened[middle] == 0.0
+    assert np.abs(parting.offsets).max() < 0.02 * width, "only a sliver by the inner corners moves"
+
+
+def test_teeth_are_painted_only_between_the_parted_lips(grace_hopper):
+    from keepsmiling_core.editing.teeth import COLUMNS, ROWS, teeth_paint
+
+    _, face = grace_hopper
+    points, grid = _region(np.asarray(face.points, np.float64))
+    parting = part_lips(points, grid)
+    strip = np.full((ROWS, COLUMNS, 3), 230, np.uint8)
+    teeth = teeth_paint(strip, parting, points, grid)
+    a, b = parting.frame.coords(grid.reshape(-1, 2))
+    b = b.reshape(grid.shape[:2])
+    middle = tuple(np.round((points[62] + points[66]) / 2).astype(int)[::-1])
+    colour, opacity = teeth.at(1.0)
+    outside = (b < parting.upper - 2.5) | (b > parting.lower + 2.5)
+    assert opacity[outside].max() == 0.0, "at strength 1 the teeth fill the parted gap and nothing else"
+    assert opacity[middle] == 1.0 and np.allclose(colour[middle], 230, atol=1)
+    _, half = teeth.at(0.5)
+    assert 0 < (half > 0.5).sum() < 0.7 * (opacity > 0.5).sum(), "a half-open mouth shows a narrower gap"
+    assert half[middle] == 1.0, "... of teeth that are opaque, not faded over the lips"
+    assert teeth.at(0.0)[1].max() == 0.0
+
+
+@pytest.fixture(scope="module")
+def shipped_bank():
+    from keepsmiling_core.editing.teeth import teeth_bank
+
+    return teeth_bank()
+
+
+def test_the_shipped_bank_holds_real_teeth(shipped_bank):
+    from keepsmiling_core.editing.teeth import MIN_TEETH_SCORE, teeth_score
+
+    assert len(shipped_bank) >= 100
+    assert "mtfl" in shipped_bank.meta["source"]
+    scores = [teeth_score(strip, skin) for strip, skin in zip(shipped_bank.strips, shipped_bank.skin, strict=True)]
+    assert min(scores) >= MIN_TEETH_SCORE - 1e-6
+
+
+def test_a_bank_round_trips_and_a_damaged_one_says_what_to_do(shipped_bank, tmp_path):
+    from keepsmiling_core.editing.teeth import BANK_FILE, TeethBank, load_bank, save_bank
+    from keepsmiling_core.errors import CheckpointError
+
+    small = TeethBank(strips=shipped_bank.strips[:5], skin=shipped_bank.skin[:5], widths=shipped_bank.widths[:5],
+                      meta={"source": "test"})
+    save_bank(small, tmp_path / "bank")
+    again = load_bank(tmp_path / "bank")
+    assert np.array_equal(again.strips, small.strips) and np.allclose(again.skin, small.skin)
+    (tmp_path / "bank" / BANK_FILE).write_bytes(b"not a bank")
+    with pytest.raises(CheckpointError, match="teeth-bank"):
+        load_bank(tmp_path / "bank")
+    with pytest.raises(CheckpointError, match="missing"):
+        load_bank(tmp_path / "nowhere")
+
+
+def test_teeth_take_the_photos_colour_and_are_grey_on_a_grey_photo():
+    from keepsmiling_core.editing.teeth import lit_like
+
+    strip = np.tile(np.array([235, 225, 205], np.uint8), (16, 48, 1))       # warm white teeth
+    warm_skin = np.array([200, 150, 120], np.float32)
+    grey = lit_like(strip, warm_skin, np.array([120, 120, 120], np.float32))
+    assert np.ptp(grey.reshape(-1, 3).mean(axis=0)) < 3, "teeth on a grey photo are grey"
+    dim = lit_like(strip, warm_skin, warm_skin * 0.5)
+    assert dim.mean() < 0.6 * strip.mean(), "a dimmer face gets dimmer teeth"
+    same = lit_like(strip, warm_skin, warm_skin)
+    assert np.abs(same - strip).max() < 3
+
+
+def test_the_shipped_networks_smile_parts_the_lips_over_teeth(grace_hopper):
+    from keepsmiling_core.editing.backends import open_editor
+    from keepsmiling_core.editing.editor import EditOptions, default_model_path
+    from keepsmiling_core.editing.warp import MIN_WARP_MOUTH_PX
+    from keepsmiling_core.evaluation.photo_measures import lips_parting
+
+    photo, face = grace_hopper
+    parted = open_editor(default_model_path("complexgan"))
+    closed = open_editor(default_model_path("complexgan"),
+                         options=EditOptions(min_mouth_px=MIN_WARP_MOUTH_PX, part_lips=False))
+    with_teeth = parted.smile(photo, face, 1.0).image
+    without = closed.smile(photo, face, 1.0).image
+    assert lips_parting(with_teeth, face.box) >= 0.1, "dlib reads the finished smile's lips as parted"
+    assert lips_parting(without, face.box) < 0.1
+    prepared = parted.prepare(photo, face)
+    assert prepared.alpha_limits[1] >= 1.0, "the parted smile reaches strength 1"
