@@ -138,3 +138,21 @@ def test_the_shipped_networks_smile_parts_the_lips_over_teeth(grace_hopper):
     assert lips_parting(without, face.box) < 0.1
     prepared = parted.prepare(photo, face)
     assert prepared.alpha_limits[1] >= 1.0, "the parted smile reaches strength 1"
+
+
+def test_the_smile_command_parts_the_lips_unless_asked_not_to(tmp_path):
+    from keepsmiling_core.cli.main import main
+    from keepsmiling_core.detection import detect_faces
+    from keepsmiling_core.editing.editor import default_model_path
+    from keepsmiling_core.evaluation.photo_measures import lips_parting
+    from keepsmiling_core.imageio import read_photo
+    from keepsmiling_core.paths import samples_dir
+
+    photo = samples_dir() / "grace-hopper.jpg"
+    common = ["smile", str(photo), "--model", str(default_model_path("complexgan")), "--device", "cpu"]
+    assert main([*common, "--out", str(tmp_path / "parted")]) == 0
+    assert main([*common, "--closed-lips", "--out", str(tmp_path / "closed")]) == 0
+    box = detect_faces(read_photo(photo).rgb)[0].box
+    parted = read_photo(next((tmp_path / "parted").iterdir())).rgb
+    closed = read_photo(next((tmp_path / "closed").iterdir())).rgb
+    assert lips_parting(parted, box) >= 0.1 > lips_parting(closed, box)

@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from keepsmiling_core.editing.backends import open_editor
+from keepsmiling_core.editing.editor import EditOptions
 from keepsmiling_core.editing.shape_editor import ShapeEditor, in_crop
-from keepsmiling_core.editing.warp import MIN_JACOBIAN, PAINTED_MIN_AREA, map_jacobian
+from keepsmiling_core.editing.warp import MIN_JACOBIAN, MIN_WARP_MOUTH_PX, PAINTED_MIN_AREA, map_jacobian
 from keepsmiling_core.models.shape_texture import (
     ShapeTexture,
     ShapeTextureHead,
@@ -24,6 +25,7 @@ from keepsmiling_core.models.shape_texture import (
 )
 
 SETUPS = ("splitgan", "complexgan")
+CLOSED_LIPS = EditOptions(min_mouth_px=MIN_WARP_MOUTH_PX, part_lips=False)
 
 
 def _wild(editor: ShapeEditor, seed: int = 0) -> ShapeEditor:
@@ -225,7 +227,7 @@ def test_the_lower_cheeks_go_sideways_with_the_corners(setup, grace_hopper):
     from keepsmiling_core.editing.warp import cheek_anchors
 
     photo, face = grace_hopper
-    editor = open_editor(default_model_path(setup))
+    editor = open_editor(default_model_path(setup), options=CLOSED_LIPS)   # the carry alone
     prepared = editor.prepare(photo, face)
     points = np.asarray(face.points, np.float64) - prepared.region[:2]
     axis = EyeFrame.of(points).axis
@@ -258,7 +260,7 @@ def test_a_face_cut_by_the_photos_edge_keeps_its_slider_range(grace_hopper, monk
     photo, _ = grace_hopper
     cut = np.ascontiguousarray(photo[:, 230:])
     (face,) = detect_faces(cut)
-    editor = open_editor(default_model_path("complexgan"))
+    editor = open_editor(default_model_path("complexgan"), options=CLOSED_LIPS)   # the carry alone
     carried = editor.prepare(cut, face).alpha_limits
     monkeypatch.setattr(shape_editor, "carry_cheeks", lambda fields, points, grid, share=None: fields)
     plain = editor.prepare(cut, face).alpha_limits
@@ -306,7 +308,7 @@ def test_the_smile_paints_no_dark_dots_at_the_corners(setup, grace_hopper):
     from keepsmiling_core.editing.editor import default_model_path
 
     photo, face = grace_hopper
-    prepared = open_editor(default_model_path(setup)).prepare(photo, face)
+    prepared = open_editor(default_model_path(setup), options=CLOSED_LIPS).prepare(photo, face)   # its own paint
     mouth = np.asarray(face.mouth, np.float64) - prepared.region[:2]
     axis = mouth[6] - mouth[0]
     along = ((prepared.grid - mouth[0]) @ axis) / float(axis @ axis)

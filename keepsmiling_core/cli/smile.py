@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="feathered alpha paste (default) or Poisson seamless cloning")
     parser.add_argument("--no-colour-match", action="store_true",
                         help="keep the network's colours instead of the photo's skin tone")
+    parser.add_argument("--closed-lips", action="store_true",
+                        help="shape x texture networks: smile with the lips closed (no parting, no teeth)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
 
 
@@ -152,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     plan, renames = plan_outputs(photos, out_dir, args.overwrite)
     if not photos:
         return 2
-    options = EditOptions(colour_match=not args.no_colour_match, blend=args.blend)
+    options = EditOptions(colour_match=not args.no_colour_match, blend=args.blend, part_lips=not args.closed_lips)
     editor = open_editor(args.model, device=device, options=options)
     for note in renames:
         print(f"keepsmiling smile: note: {note}", file=sys.stderr)

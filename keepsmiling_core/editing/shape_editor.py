@@ -340,6 +340,8 @@ class ShapeEditor(Editor):
         up, grid = prepared.up, prepared.grid
         landed = moved_by_backward_map(points, up.offsets + grid)
         parting = part_lips(landed, grid)
+        # Never past the jaw line (a network that moves the chin would take the parting's end with it).
+        parting.offsets *= jaw_weight(points, grid.shape[:2])[..., None]
         moved = grid + parting.offsets
         up.offsets = np.ascontiguousarray(
             cv2.remap(up.offsets, moved[..., 0], moved[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
