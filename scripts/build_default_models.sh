@@ -33,7 +33,7 @@ FILL_GREY_STEPS=${FILL_GREY_STEPS:-1000}   # the mouth fill's first steps, at th
 FILL_STEPS=${FILL_STEPS:-5000}
 FILL_THIN_STEPS=${FILL_THIN_STEPS:-7000}   # ... and at last with barely parted lips too (thin gaps stay dark)
 ORIGINAL_STEPS=${ORIGINAL_STEPS:-$SPLITGAN_EDIT_STEPS}
-STAGES=${STAGES:-"caches warp fill splitgan classifier complexgan shape simplegan original judge evaluate export"}
+STAGES=${STAGES:-"caches warp teeth fill splitgan classifier complexgan shape simplegan original judge evaluate export"}
 OUT=${OUT:-resources/models}
 
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -73,6 +73,9 @@ fi
 if has warp; then   # the landmark warp's smile shape: no training, 68 points of 1,500 + 1,500 MTFL faces
   "$KS" fit-shape --dataset "mtfl:$MTFL" --per-class 1500 --seed 0 --out "$OUT/warp"
   cp "$OUT/warp/smile_shape.json" "$OUT/warp-teeth/smile_shape.json"
+fi
+if has teeth; then  # real teeth the networks' smile shows between parted lips: no training, MTFL smiles
+  "$KS" teeth-bank --dataset "mtfl:$MTFL" --limit 3000 --max-mouths 400 --seed 0 --out "$OUT/teeth"
 fi
 if has fill; then   # the mouth fill that paints teeth into warp-teeth's parted lips (resumes its run)
   "$KS" train-fill --mtfl "$MTFL" --genki "$GENKI" --out "$WORK/runs/mouthfill" --steps "$FILL_GREY_STEPS" --adv-weight 0.03

@@ -33,6 +33,7 @@ class PartingOptions:
     # GENKI's real smiling faces part them 0.19 at the median (``scripts/compare_mouth_shapes.py``).
     opening: float = 0.19
     up_share: float = 0.4       # the share of the opening the upper lip rises (the rest: the lower lip drops)
+    already_open: float = 0.1   # lips this far apart at the middle (mouth widths) are not parted further
     keep_above: float = 0.1     # mouth widths below the nose base where the compression above the lip ends
     keep_below: float = 0.1     # mouth widths above the chin where the compression below the lip ends
 
@@ -94,6 +95,10 @@ def part_lips(points: np.ndarray, grid: np.ndarray, options: PartingOptions = Pa
     along = (a - start) / max(end - start, 1e-6)
     taper = np.clip(1.0 - (2.0 * along - 1.0) ** 2, 0.0, 1.0)
     opened = np.maximum(0.0, options.opening * frame.width * taper - (lower - upper))
+    middle_gap = float(np.interp(0.5, np.linspace(0, 1, 9), np.interp(np.linspace(start, end, 9), *lower_line)
+                                 - np.interp(np.linspace(start, end, 9), *upper_line)))
+    if middle_gap >= options.already_open * frame.width:
+        opened[:] = 0.0   # a mouth already open shows its own teeth; stretching them opened dark gaps
     top = frame.coords(points[NOSE_BASE_POINT])[1] + options.keep_above * frame.width
     bottom = frame.coords(points[CHIN_POINT])[1] - options.keep_below * frame.width
     rise, drop = options.up_share * opened, (1.0 - options.up_share) * opened

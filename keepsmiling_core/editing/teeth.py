@@ -78,19 +78,20 @@ def inner_lip_strip(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, 
 
 
 def skin_beside_mouth(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(3,) mean RGB of two small patches of cheek beside the mouth corners: how the face is lit."""
-    frame = MouthFrame.of(points)
-    radius = max(1, round(SKIN_PATCH * frame.width))
+    """(3,) median RGB of two small patches of the lower cheeks (``warp.cheek_anchors``: between each mouth
+    corner, the jaw and the nostril, so inside the face even when it is turned): how the face is lit."""
+    from keepsmiling_core.editing.warp import cheek_anchors
+
+    radius = max(1, round(SKIN_PATCH * MouthFrame.of(points).width))
     height, width = image.shape[:2]
     pixels = []
-    for side, corner in ((-1.0, points[48]), (1.0, points[54])):
-        x, y = np.round(corner + side * 0.35 * frame.width * frame.axis - 0.1 * frame.width * frame.normal).astype(int)
+    for x, y in np.round(cheek_anchors(points)).astype(int):
         patch = image[max(0, y - radius):min(height, y + radius + 1), max(0, x - radius):min(width, x + radius + 1)]
         if patch.size:
             pixels.append(patch.reshape(-1, 3))
     if not pixels:
         return np.full(3, 128.0, np.float32)
-    return np.concatenate(pixels).astype(np.float32).mean(axis=0)
+    return np.median(np.concatenate(pixels), axis=0).astype(np.float32)
 
 
 def _ycc(rgb: np.ndarray) -> np.ndarray:
