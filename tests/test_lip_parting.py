@@ -69,7 +69,7 @@ def test_teeth_are_painted_only_between_the_parted_lips(grace_hopper):
     b = b.reshape(grid.shape[:2])
     middle = tuple(np.round((points[62] + points[66]) / 2).astype(int)[::-1])
     colour, opacity = teeth.at(1.0)
-    outside = (b < parting.upper - 2.5) | (b > parting.lower + 2.5)
+    outside = (b < parting.upper - 3) | (b > parting.lower + 3)
     assert opacity[outside].max() == 0.0, "at strength 1 the teeth fill the parted gap and nothing else"
     assert opacity[middle] == 1.0 and np.allclose(colour[middle], 230, atol=1)
     _, half = teeth.at(0.5)
@@ -157,3 +157,15 @@ def test_the_smile_command_parts_the_lips_unless_asked_not_to(tmp_path):
     parted = read_photo(next((tmp_path / "parted").iterdir())).rgb
     closed = read_photo(next((tmp_path / "closed").iterdir())).rgb
     assert lips_parting(parted, box) >= 0.1 > lips_parting(closed, box)
+
+
+def test_teeth_never_outshine_the_face_and_keep_their_shading():
+    from keepsmiling_core.editing.teeth import no_brighter_than
+
+    rng = np.random.default_rng(0)
+    strip = np.clip(rng.normal(200, 30, (16, 48, 3)), 0, 255).astype(np.float32)
+    dim_face = np.full((100, 3), 120, np.uint8)
+    dimmed = no_brighter_than(strip, dim_face, 0.1)
+    assert np.percentile(dimmed.mean(axis=2), 98) <= (120 / 255 + 0.1) * 255 + 2
+    assert np.corrcoef(dimmed.ravel(), strip.ravel())[0, 1] > 0.999, "dimmed as a whole, shading kept"
+    assert np.array_equal(no_brighter_than(strip, np.full((100, 3), 250, np.uint8), 0.1), strip)

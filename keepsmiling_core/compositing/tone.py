@@ -26,12 +26,11 @@ def brightness(change: torch.Tensor) -> torch.Tensor:
     return change[:, 0:1] * r + change[:, 1:2] * g + change[:, 2:3] * b
 
 
-def fit_paint_to_photo(painted: np.ndarray, context: np.ndarray, brightness_headroom: float | None = None,
-                       clip_chroma: bool = True) -> np.ndarray:
+def fit_paint_to_photo(painted: np.ndarray, context: np.ndarray, brightness_headroom: float | None = None
+                       ) -> np.ndarray:
     """Painted pixels (float RGB 0..255, any shape) with their chroma clipped to the 5-95 % range of the
-    photo's own ``context`` pixels (N, 3) uint8 (unless ``clip_chroma`` is False: paint whose colour is
-    already the photo's, as ``teeth.lit_like`` makes it), and, with ``brightness_headroom``, their
-    brightness to at most the context's 99th percentile plus that headroom (0..1 of full scale).
+    photo's own ``context`` pixels (N, 3) uint8, and, with ``brightness_headroom``, their brightness to at
+    most the context's 99th percentile plus that headroom (0..1 of full scale).
 
     A network learned colour and light from MTFL's photos; a grey, tinted or dark photo must not get
     teeth of a colour or a whiteness it has nowhere else (a greyscale portrait got green-edged teeth; a
@@ -40,8 +39,7 @@ def fit_paint_to_photo(painted: np.ndarray, context: np.ndarray, brightness_head
     around = cv2.cvtColor(context.reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)[:, 0]
     if len(around) >= 8:
         low, high = np.percentile(around[:, 1:], [5, 95], axis=0)
-        if clip_chroma:
-            ycc[..., 1:] = np.clip(ycc[..., 1:], low, high)
+        ycc[..., 1:] = np.clip(ycc[..., 1:], low, high)
         if brightness_headroom is not None:
             ycc[..., 0] = np.minimum(ycc[..., 0], min(1.0, float(np.percentile(around[:, 0], 99)) + brightness_headroom))
     return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB) * 255.0

@@ -47,7 +47,14 @@ from keepsmiling_core.editing.latent import ALPHA_RANGE
 from keepsmiling_core.editing.lip_parting import part_lips
 from keepsmiling_core.editing.mouth_range import bends_like_real_mouths, moved_by_backward_map
 from keepsmiling_core.editing.smile_shape import EyeFrame
-from keepsmiling_core.editing.teeth import TeethPaint, lit_like, skin_beside_mouth, teeth_bank, teeth_paint
+from keepsmiling_core.editing.teeth import (
+    TeethPaint,
+    lit_like,
+    no_brighter_than,
+    skin_beside_mouth,
+    teeth_bank,
+    teeth_paint,
+)
 from keepsmiling_core.editing.warp import (
     MIN_WARP_MOUTH_PX,
     border_points,
@@ -353,8 +360,7 @@ class ShapeEditor(Editor):
         (x0, y0), (x1, y1) = (np.maximum(points[48:68].min(axis=0) - 0.3 * width, 0).astype(int),
                               (points[48:68].max(axis=0) + 0.3 * width).astype(int))
         around = prepared.base[y0:y1 + 1, x0:x1 + 1].reshape(-1, 3)   # no brighter than this face's brightest skin
-        strip = fit_paint_to_photo(lit_like(bank.strips[pick], bank.skin[pick], skin), around,
-                                   brightness_headroom=PAINT_HEADROOM, clip_chroma=False)
+        strip = no_brighter_than(lit_like(bank.strips[pick], bank.skin[pick], skin), around, PAINT_HEADROOM)
         up.teeth = teeth_paint(strip, parting, landed, grid)
         up.colour, up.paint = up.teeth.at(1.0)
 

@@ -115,6 +115,7 @@ def lit_like(strip: np.ndarray, strip_skin: np.ndarray, face_skin: np.ndarray) -
     shape = strip.shape
     out = _ycc(strip)
     out[:, 0] *= face_skin_ycc[0] / max(float(strip_skin_ycc[0]), 1e-3)
+    out[:, 0] *= min(1.0, 0.98 / max(float(np.percentile(out[:, 0], 98)), 1e-3))   # dimmed whole, never clipped flat
     turned = chroma(out) * turn
     out[:, 1], out[:, 2] = turned.imag + 0.5, turned.real + 0.5
     rgb = cv2.cvtColor(np.clip(out, 0.0, 1.0).reshape(-1, 1, 3), cv2.COLOR_YCrCb2RGB).reshape(shape)
@@ -129,6 +130,17 @@ def teeth_score(strip: np.ndarray, skin: np.ndarray) -> float:
     (skin_y, skin_cr, _), (y, cr) = _ycc(skin)[0], np.median(middle[:, :2], axis=0)
     dark = float(np.mean(middle[:, 0] < DARK * skin_y))
     return float(y / max(skin_y, 1e-3) - 8.0 * max(cr - skin_cr, 0.0) - 4.0 * max(dark - 0.05, 0.0))
+
+
+def no_brighter_than(strip: np.ndarray, context: np.ndarray, headroom: float) -> np.ndarray:
+    """``strip`` (float RGB 0..255) dimmed as a whole, if need be, so that its brightest teeth (98th
+    percentile) are no brighter than the photo's brightest ``context`` pixels plus ``headroom`` (0..1 of
+    full scale). Dimming the whole strip keeps the teeth's shading, where clipping each pixel made a flat
+    white patch on an over-exposed face."""
+    y = _ycc(strip)[:, 0]
+    cap = min(1.0, float(np.percentile(_ycc(context)[:, 0], 99)) + headroom) if len(context) >= 8 else 1.0
+    top = float(np.percentile(y, 98))
+    return strip * min(1.0, cap / max(top, 1e-3))
 
 
 def build_bank(samples, *, source: str = "", max_mouths: int = MAX_MOUTHS, seed: int = 0) -> TeethBank:
@@ -238,9 +250,11 @@ class TeethPaint:
         y0, y1, x0, x1 = self.box
         colour[y0:y1, x0:x1] = cv2.remap(self.strip, self.columns, rows, cv2.INTER_LINEAR,
                                          borderMode=cv2.BORDER_REPLICATE)
-        # Opaque up to one pixel over each lip's edge (where the stretch into the gap begins), fading out
-        # over the next: an anti-aliased edge along the lips, not a stair-step cut-out.
-        opacity[y0:y1, x0:x1] = np.clip(half - np.abs(offset) + 2.0, 0.0, 1.0) * self.weight * (alpha * self.half1 > 0.1)
+        # Opaque to half a pixel past each lip's edge, at least half opaque one pixel past it (where the
+        # stretch into the gap begins), fading out over the next two: a soft edge along the lips, as soft as
+        # a web photo's, not a stair-step cut-out.
+        opacity[y0:y1, x0:x1] = (np.clip((half - np.abs(offset) + 2.5) / 2.0, 0.0, 1.0) * self.weight
+                                 * (alpha * self.half1 > 0.1))
         return colour, opacity
 
 
