@@ -275,6 +275,15 @@ def inside_lips(mouth: np.ndarray, shape: tuple[int, int], side: float = 0.04, r
     return (mask * smoothstep(np.minimum(along, 1 - along) / corner)).astype(np.float32)
 
 
+def around_mouth(mouth: np.ndarray, grow: float = 0.3) -> tuple[slice, slice]:
+    """The region rows and columns of the mouth (points 48-67, region pixels) grown by ``grow`` of its
+    width: the skin and lips that paint is matched to."""
+    mouth = np.asarray(mouth, np.float64)
+    margin = grow * float(np.linalg.norm(mouth[6] - mouth[0]))
+    (x0, y0), (x1, y1) = np.maximum(mouth.min(axis=0) - margin, 0).astype(int), (mouth.max(axis=0) + margin).astype(int)
+    return slice(y0, y1 + 1), slice(x0, x1 + 1)
+
+
 def _crop_field(edit: ShapeTexture) -> np.ndarray:
     """(S, S, 2) float32: the first edit's backward offsets in crop pixels."""
     return np.ascontiguousarray(edit.field[0].float().permute(1, 2, 0).cpu().numpy(), np.float32)
@@ -328,10 +337,9 @@ class ShapeEditor(Editor):
             if not parted:   # the teeth of parted lips lie between the moved lips by construction
                 prepared.up.paint *= inside_lips(mouth, grid.shape[:2], corner=SMILE_PAINT_CORNER)
             prepared.down.paint *= inside_lips(mouth, grid.shape[:2])
-            grow = 0.3 * float(np.linalg.norm(mouth[6] - mouth[0]))
-            (mx0, my0), (mx1, my1) = np.maximum(mouth.min(axis=0) - grow, 0).astype(int), (mouth.max(axis=0) + grow).astype(int)
-            around = prepared.base[my0:my1 + 1, mx0:mx1 + 1]
-            paints = [d.paint[my0:my1 + 1, mx0:mx1 + 1] for d in (prepared.up, prepared.down)]
+            near = around_mouth(mouth)
+            around = prepared.base[near]
+            paints = [d.paint[near] for d in (prepared.up, prepared.down)]
         else:
             paints = [d.paint for d in (prepared.up, prepared.down)]
         for direction, paint in zip((prepared.up, prepared.down), paints, strict=True):
@@ -355,11 +363,8 @@ class ShapeEditor(Editor):
             + parting.offsets, np.float32)
         bank = teeth_bank()
         skin = skin_beside_mouth(prepared.base, points)
-        width = float(np.linalg.norm(points[54] - points[48]))
-        pick = bank.choose(skin, width)
-        (x0, y0), (x1, y1) = (np.maximum(points[48:68].min(axis=0) - 0.3 * width, 0).astype(int),
-                              (points[48:68].max(axis=0) + 0.3 * width).astype(int))
-        around = prepared.base[y0:y1 + 1, x0:x1 + 1].reshape(-1, 3)   # no brighter than this face's brightest skin
+        pick = bank.choose(skin, float(np.linalg.norm(points[54] - points[48])))
+        around = prepared.base[around_mouth(points[48:68])].reshape(-1, 3)   # no brighter than this face's skin
         strip = no_brighter_than(lit_like(bank.strips[pick], bank.skin[pick], skin), around, PAINT_HEADROOM)
         up.teeth = teeth_paint(strip, parting, landed, grid)
         up.colour, up.paint = up.teeth.at(1.0)
