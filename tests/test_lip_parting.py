@@ -169,3 +169,16 @@ def test_teeth_never_outshine_the_face_and_keep_their_shading():
     assert np.percentile(dimmed.mean(axis=2), 98) <= (120 / 255 + 0.1) * 255 + 2
     assert np.corrcoef(dimmed.ravel(), strip.ravel())[0, 1] > 0.999, "dimmed as a whole, shading kept"
     assert np.array_equal(no_brighter_than(strip, np.full((100, 3), 250, np.uint8), 0.1), strip)
+
+
+def test_the_teeth_bank_command_cuts_real_teeth_from_mtfl(mtfl_root, tmp_path):
+    from keepsmiling_core.cli.main import main
+    from keepsmiling_core.editing.teeth import MIN_TEETH_SCORE, load_bank, teeth_score
+
+    out = tmp_path / "teeth"
+    assert main(["teeth-bank", "--dataset", f"mtfl:{mtfl_root}", "--split", "testing", "--limit", "80",
+                 "--max-mouths", "5", "--out", str(out)]) == 0
+    bank = load_bank(out)
+    assert 1 <= len(bank) <= 5 and bank.meta["faces_looked_at"] <= 80
+    assert all(teeth_score(s, k) >= MIN_TEETH_SCORE for s, k in zip(bank.strips, bank.skin, strict=True))
+    assert main(["teeth-bank", "--dataset", f"mtfl:{mtfl_root}", "--limit", "0", "--out", str(out)]) == 2

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from keepsmiling_core.cli import add_labelled_faces_arguments
 from keepsmiling_core.errors import KeepSmilingError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, metavar="KIND:PATH",
-                        help="labelled faces, e.g. mtfl:../shared/data/MTFL (folders:PATH works too)")
-    parser.add_argument("--split", default="training", help="dataset split (default: training)")
+    add_labelled_faces_arguments(parser)
     parser.add_argument("--out", required=True, metavar="DIR", help="model folder to write smile_shape.json into")
     parser.add_argument("--per-class", type=int, default=2000, metavar="N",
                         help="at most N faces of each label, chosen at random with --seed (default 2000)")
