@@ -165,11 +165,15 @@ def test_small_mouths_that_a_pasted_crop_refuses_are_edited(wild_editor, grace_h
     assert not np.array_equal(result.image, small)
 
 
-def test_paint_lands_only_inside_the_lips(wild_editor, grace_hopper):
+def test_paint_lands_only_inside_the_lips(wild_editor, grace_hopper, monkeypatch):
     """The network may paint anywhere in its crop band; on the photo, the 68 points keep teeth and shadow
-    between the lips: never beyond a mouth corner or on the skin beside it."""
+    between the lips: never beyond a mouth corner or on the skin beside it. (With the lips parted, the
+    smile's teeth lie between the lips where the network moved them: ``test_lip_parting``.)"""
+    from dataclasses import replace
+
     from keepsmiling_core.editing.shape_editor import inside_lips
 
+    monkeypatch.setattr(wild_editor, "options", replace(wild_editor.options, part_lips=False))
     photo, face = grace_hopper
     prepared = wild_editor.prepare(photo, face)
     at = in_crop(prepared.region_matrix, prepared.grid)
