@@ -189,7 +189,7 @@ def load_bank(folder: Path) -> TeethBank:
     from safetensors.numpy import load_file
 
     folder = Path(folder)
-    todo = f"rebuild it with:  keepsmiling teeth-bank --out {folder}"
+    todo = f"rebuild it with:  keepsmiling teeth-bank --dataset mtfl:PATH/TO/MTFL --out {folder}"
     try:
         manifest = json.loads((folder / MANIFEST_FILE).read_text())
         arrays = load_file(str(folder / BANK_FILE))
