@@ -64,7 +64,7 @@ def test_teeth_are_painted_only_between_the_parted_lips(grace_hopper):
     points, grid = _region(np.asarray(face.points, np.float64))
     parting = part_lips(points, grid)
     strip = np.full((ROWS, COLUMNS, 3), 230, np.uint8)
-    teeth = teeth_paint(strip, parting, points, grid)
+    teeth = teeth_paint(strip, parting)
     a, b = parting.frame.coords(grid.reshape(-1, 2))
     b = b.reshape(grid.shape[:2])
     middle = tuple(np.round((points[62] + points[66]) / 2).astype(int)[::-1])

@@ -66,6 +66,12 @@ class MouthFrame:
         order = np.argsort(a)
         return a[order], b[order]
 
+    def inner_lips(self, points: np.ndarray) -> tuple[tuple, tuple, tuple[float, float]]:
+        """(upper line, lower line, span): the inner lips' lines (``line``) and the ``a`` of the inner corners
+        (points 60 and 64), between which the lips part and the teeth strips run."""
+        upper, lower = self.line(points, UPPER_INNER), self.line(points, LOWER_INNER)
+        return upper, lower, (float(max(upper[0][0], lower[0][0])), float(min(upper[0][-1], lower[0][-1])))
+
 
 @dataclass
 class Parting:
@@ -76,6 +82,9 @@ class Parting:
     was_open: np.ndarray       # (H, W) float32 pixels: how far apart the inner lips were before, per column
     upper: np.ndarray          # (H, W) float32: the upper inner lip's ``b`` after the move, per column
     lower: np.ndarray          # (H, W) float32: the lower inner lip's ``b`` after the move, per column
+    was_middle: np.ndarray     # (H, W) float32: the lips' meeting line (``b``) before the move, per column
+    a: np.ndarray              # (H, W) float64: each region pixel along the mouth (``MouthFrame.coords``)
+    b: np.ndarray              # (H, W) float64: ... and across it
     frame: MouthFrame
     span: tuple[float, float]  # ``a`` of the inner corners, between which the lips part
 
@@ -86,17 +95,17 @@ def part_lips(points: np.ndarray, grid: np.ndarray, options: PartingOptions = Pa
     points = np.asarray(points, np.float64)
     frame = MouthFrame.of(points)
     a, b = frame.coords(grid.reshape(-1, 2))
-    upper_line, lower_line = frame.line(points, UPPER_INNER), frame.line(points, LOWER_INNER)
-    upper, lower = np.interp(a, *upper_line), np.interp(a, *lower_line)
-    lower = np.maximum(lower, upper)
     # The lips part between their inner corners (points 60 and 64), most in the middle; the outer corners
     # and the lips beyond the inner ones stay together, as in a real smile.
-    start, end = max(upper_line[0][0], lower_line[0][0]), min(upper_line[0][-1], lower_line[0][-1])
+    upper_line, lower_line, (start, end) = frame.inner_lips(points)
+    upper, lower = np.interp(a, *upper_line), np.interp(a, *lower_line)
+    was_middle = (upper + lower) / 2
+    lower = np.maximum(lower, upper)
     along = (a - start) / max(end - start, 1e-6)
     taper = np.clip(1.0 - (2.0 * along - 1.0) ** 2, 0.0, 1.0)
     opened = np.maximum(0.0, options.opening * frame.width * taper - (lower - upper))
-    middle_gap = float(np.interp(0.5, np.linspace(0, 1, 9), np.interp(np.linspace(start, end, 9), *lower_line)
-                                 - np.interp(np.linspace(start, end, 9), *upper_line)))
+    halfway = (start + end) / 2
+    middle_gap = float(np.interp(halfway, *lower_line) - np.interp(halfway, *upper_line))
     if middle_gap >= options.already_open * frame.width:
         opened[:] = 0.0   # a mouth already open shows its own teeth; stretching them opened dark gaps
     top = frame.coords(points[NOSE_BASE_POINT])[1] + options.keep_above * frame.width
@@ -124,9 +133,11 @@ def part_lips(points: np.ndarray, grid: np.ndarray, options: PartingOptions = Pa
     source[below] = source_lower[below] + (b[below] - new_lower[below]) * (bottom - source_lower[below]) / np.maximum(bottom - new_lower[below], 1e-9)
     shift = (source - b)[:, None] * frame.normal[None, :]
     height, width = grid.shape[:2]
-    return Parting(offsets=shift.reshape(height, width, 2).astype(np.float32),
-                   opened=opened.reshape(height, width).astype(np.float32),
-                   was_open=(lower - upper).reshape(height, width).astype(np.float32),
-                   upper=new_upper.reshape(height, width).astype(np.float32),
-                   lower=new_lower.reshape(height, width).astype(np.float32), frame=frame,
-                   span=(float(start), float(end)))
+
+    def per_pixel(values: np.ndarray) -> np.ndarray:
+        return values.reshape(height, width).astype(np.float32)
+
+    return Parting(offsets=shift.reshape(height, width, 2).astype(np.float32), opened=per_pixel(opened),
+                   was_open=per_pixel(lower - upper), upper=per_pixel(new_upper), lower=per_pixel(new_lower),
+                   was_middle=per_pixel(was_middle), a=a.reshape(height, width), b=b.reshape(height, width), frame=frame,
+                   span=(start, end))

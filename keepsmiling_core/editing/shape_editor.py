@@ -366,7 +366,7 @@ class ShapeEditor(Editor):
         pick = bank.choose(skin, float(np.linalg.norm(points[54] - points[48])))
         around = prepared.base[around_mouth(points[48:68])].reshape(-1, 3)   # no brighter than this face's skin
         strip = no_brighter_than(lit_like(bank.strips[pick], bank.skin[pick], skin), around, PAINT_HEADROOM)
-        up.teeth = teeth_paint(strip, parting, landed, grid)
+        up.teeth = teeth_paint(strip, parting)
         up.colour, up.paint = up.teeth.at(1.0)
 
     @staticmethod

@@ -5,9 +5,10 @@ two-sample test) caught first. What a smile reveals is known from data: ``keepsm
 inside of real smiling mouths with parted lips (MTFL's training smiles, found and outlined the way the app
 does it) into strips in the mouth's own coordinates - along the mouth from corner to corner, across from
 the upper inner lip to the lower one - so a strip fits any pair of inner lips. The editor picks the strip
-whose face was lit most like the edited one, matches its colour to that face (per channel, by the skin
-beside the mouth, so a bluish photo's teeth are not bluish on a warm face) and lays it between the parted
-lips (``lip_parting``): the teeth and dark corners of a real mouth, at the face's own scale.
+whose face was lit most like the edited one, matches it to that face by the skin of the lower cheeks
+(brightness scaled, colour cast turned: a bluish photo's teeth are not bluish on a warm face;
+``lit_like``) and lays it between the parted lips (``lip_parting``): the teeth and dark corners of a real
+mouth.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from keepsmiling_core.editing.lip_parting import LOWER_INNER, UPPER_INNER, MouthFrame, Parting
+from keepsmiling_core.editing.lip_parting import MouthFrame, Parting
+from keepsmiling_core.editing.warp import cheek_anchors
 from keepsmiling_core.errors import CheckpointError
 
 BANK_FORMAT = "keepsmiling-teeth-bank-1"
@@ -29,7 +31,7 @@ MANIFEST_FILE = "teeth.json"
 COLUMNS, ROWS = 48, 16          # a strip: corner to corner × upper inner lip to lower inner lip
 MIN_OPENING = 0.15              # a mouth enters the bank when its inner lips are this far apart (mouth widths)
 MIN_WIDTH_PX = 25               # ... and its mouth spans at least this many pixels (smaller: no teeth to see)
-SKIN_PATCH = 0.12               # radius of the skin patches beside the corners, mouth widths
+SKIN_PATCH = 0.12               # radius of the lower cheeks' skin patches, mouth widths
 # A strip shows teeth when the middle of the gap is brighter than the skin beside the mouth, no redder and
 # not holed: landmarks that put the inner lip line on the lips, a tongue, a dark open mouth or missing teeth
 # score lower. Measured on 1,398 MTFL training mouths with parted lips: about half score 1.2 or more, and by
@@ -45,7 +47,7 @@ MAX_MOUTHS = 400                # enough variety of lighting and size; ~1 MB shi
 @dataclass
 class TeethBank:
     strips: np.ndarray              # (N, ROWS, COLUMNS, 3) uint8
-    skin: np.ndarray                # (N, 3) float32: mean RGB of the skin beside each mouth
+    skin: np.ndarray                # (N, 3) float32: each face's skin RGB (``skin_beside_mouth``)
     widths: np.ndarray              # (N,) float32: each mouth's width in its photo, pixels
     meta: dict = field(default_factory=dict)
 
@@ -53,7 +55,8 @@ class TeethBank:
         return len(self.strips)
 
     def choose(self, skin: np.ndarray, width: float) -> int:
-        """The strip whose face was lit most like ``skin`` (mean RGB) and whose mouth was about as large."""
+        """The strip whose face was lit most like ``skin`` (``skin_beside_mouth``) and whose mouth was about
+        as large."""
         skin = np.maximum(np.asarray(skin, np.float64), 1.0)
         light = np.abs(np.log(np.maximum(self.skin, 1.0) / skin)).sum(axis=1)
         scale = np.abs(np.log(np.maximum(self.widths, 1.0) / max(width, 1.0)))
@@ -64,10 +67,9 @@ def inner_lip_strip(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, 
     """(strip, opening): the pixels between a face's inner lips (68 ``points``) resampled to ROWS × COLUMNS,
     and how far apart the inner lips are at the middle, in mouth widths."""
     frame = MouthFrame.of(points)
-    au, bu = frame.line(points, UPPER_INNER)
-    al, bl = frame.line(points, LOWER_INNER)
-    a = np.linspace(max(au[0], al[0]), min(au[-1], al[-1]), COLUMNS)
-    upper, lower = np.interp(a, au, bu), np.interp(a, al, bl)
+    upper_line, lower_line, span = frame.inner_lips(points)
+    a = np.linspace(*span, COLUMNS)
+    upper, lower = np.interp(a, *upper_line), np.interp(a, *lower_line)
     v = (np.arange(ROWS) + 0.5) / ROWS
     b = upper[None, :] + v[:, None] * (lower - upper)[None, :]
     xy = frame.corner + (a[None, :, None] * frame.width) * frame.axis + b[..., None] * frame.normal
@@ -80,8 +82,6 @@ def inner_lip_strip(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, 
 def skin_beside_mouth(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(3,) median RGB of two small patches of the lower cheeks (``warp.cheek_anchors``: between each mouth
     corner, the jaw and the nostril, so inside the face even when it is turned): how the face is lit."""
-    from keepsmiling_core.editing.warp import cheek_anchors
-
     radius = max(1, round(SKIN_PATCH * MouthFrame.of(points).width))
     height, width = image.shape[:2]
     pixels = []
@@ -258,38 +258,30 @@ class TeethPaint:
         return colour, opacity
 
 
-def teeth_paint(strip: np.ndarray, parting: Parting, before: np.ndarray, grid: np.ndarray,
-                min_opened_px: float = 0.25) -> TeethPaint:
-    """``strip`` (lit like the face) laid between the lips ``parting`` opens; ``before``: the 68 points
-    where the lips were before it (the photo's meeting line at strength 0).
+def teeth_paint(strip: np.ndarray, parting: Parting, min_opened_px: float = 0.25) -> TeethPaint:
+    """``strip`` (lit like the face) laid between the lips ``parting`` opens.
 
     Paint covers only what the parting opened: where the lips were already apart, the face's own teeth
     show (``OWN_TEETH``) and are stretched, not painted over."""
-    frame: MouthFrame = parting.frame
     start, end = parting.span   # the strips run between the inner corners too (``inner_lip_strip``)
     reach = 2.0 * parting.lower - parting.upper   # generous: the gap may grow past α = 1 (to the limit)
     weight = (parting.opened > min_opened_px).astype(np.float32)
-    own = np.clip((parting.was_open / frame.width - OWN_TEETH[0]) / (OWN_TEETH[1] - OWN_TEETH[0]), 0.0, 1.0)
+    own = np.clip((parting.was_open / parting.frame.width - OWN_TEETH[0]) / (OWN_TEETH[1] - OWN_TEETH[0]), 0.0, 1.0)
     weight *= 1.0 - own
-    a, b = frame.coords(grid.reshape(-1, 2))
-    a, b = a.reshape(grid.shape[:2]), b.reshape(grid.shape[:2])
-    weight *= (a > start) & (a < end)
+    weight *= (parting.a > start) & (parting.a < end)
     height = parting.lower - parting.upper
-    near = (weight > 0) & (b > parting.upper - height - 3) & (b < reach + 3)
+    near = (weight > 0) & (parting.b > parting.upper - height - 3) & (parting.b < reach + 3)
     ys, xs = np.nonzero(near)
-    shape = grid.shape[:2]
+    shape = parting.a.shape
     if len(ys) == 0:
         empty = np.zeros((0, 0), np.float32)
         return TeethPaint(strip=strip.astype(np.float32), box=(0, 0, 0, 0), shape=shape, columns=empty, b=empty,
                           centre0=empty, centre1=empty, half1=empty, weight=empty)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     window = (slice(y0, y1), slice(x0, x1))
-    au, bu = frame.line(before, UPPER_INNER)
-    al, bl = frame.line(before, LOWER_INNER)
-    centre0 = (np.interp(a[window], au, bu) + np.interp(a[window], al, bl)) / 2
-    columns = np.clip((a[window] - start) / max(end - start, 1e-6), 0.0, 1.0) * (COLUMNS - 1)
+    columns = np.clip((parting.a[window] - start) / max(end - start, 1e-6), 0.0, 1.0) * (COLUMNS - 1)
     return TeethPaint(strip=np.ascontiguousarray(strip, np.float32), box=(int(y0), int(y1), int(x0), int(x1)),
-                      shape=shape, columns=columns.astype(np.float32), b=b[window].astype(np.float32),
-                      centre0=centre0.astype(np.float32),
+                      shape=shape, columns=columns.astype(np.float32), b=parting.b[window].astype(np.float32),
+                      centre0=parting.was_middle[window],
                       centre1=((parting.upper + parting.lower) / 2)[window].astype(np.float32),
                       half1=(height / 2)[window].astype(np.float32), weight=weight[window].astype(np.float32))
