@@ -172,13 +172,15 @@ def in_crop(region_matrix: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return grid @ region_matrix[:, :2].T.astype(np.float32) + region_matrix[:, 2].astype(np.float32)
 
 
-def shift_weight(face, region: tuple[int, int, int, int], at: np.ndarray, size: int) -> np.ndarray:
+def shift_weight(face, region: tuple[int, int, int, int], at: np.ndarray, size: int,
+                 jaw: np.ndarray | None = None) -> np.ndarray:
     """(H, W) float32: the share of the frame shift each region pixel takes (``frame_weight`` at its crop
-    coordinates ``at``, and ``jaw_weight`` where the 68 points are known)."""
+    coordinates ``at``, and ``jaw_weight`` where the 68 points are known; ``jaw``: that weight, when the
+    caller has it already)."""
     weight = frame_weight(at, size)
     points = face_points(face)
     if points is not None:
-        weight *= jaw_weight(points - region[:2], at.shape[:2])
+        weight *= jaw_weight(points - region[:2], at.shape[:2]) if jaw is None else jaw
     return weight
 
 
@@ -202,7 +204,7 @@ def frame_shift(crop_field: np.ndarray, nose_uv: np.ndarray) -> np.ndarray:
 
 
 def carry_cheeks(fields: list[np.ndarray], points: np.ndarray, grid: np.ndarray,
-                 share: float = CHEEK_CARRY) -> list[np.ndarray]:
+                 share: float = CHEEK_CARRY, jaw: np.ndarray | None = None) -> list[np.ndarray]:
     """Each of ``fields`` (backward offsets (H, W, 2), region pixels: the edits towards and away from a
     smile) with each lower cheek taken sideways ``share`` of its mouth corner's sideways move (in the
     face's eye frame); every point keeps the network's up-and-down move, and the 68 points (``points``,
@@ -212,13 +214,14 @@ def carry_cheeks(fields: list[np.ndarray], points: np.ndarray, grid: np.ndarray,
     output p shows what the network shows at p − E(p). E is a spline through the landed 68 points and the
     region's border (zero) and the landed cheek anchors (the sideways move each still needs), faded to
     exactly zero on and past the jaw line (``jaw_weight``) and at the region's border, so what lies
-    outside stays byte-identical; like the rest of the field it scales with α."""
+    outside stays byte-identical; like the rest of the field it scales with α. ``jaw``: ``jaw_weight`` of
+    ``points``, when the caller has it already."""
     height, width = grid.shape[:2]
     xs, ys = grid[..., 0], grid[..., 1]
     # What does not depend on the field, once for both: the fade, the frame, the anchors, the spline's grid.
     to_edge = np.minimum.reduce([xs, width - 1 - xs, ys, height - 1 - ys])
     ramp = max(2.0, 0.25 * float(np.linalg.norm(points[54] - points[48])))
-    fade = smoothstep(to_edge / ramp) * jaw_weight(points, (height, width))
+    fade = smoothstep(to_edge / ramp) * (jaw_weight(points, (height, width)) if jaw is None else jaw)
     axis = EyeFrame.of(points).axis   # image-left to image-right eye
     tracked = np.concatenate([points, cheek_anchors(points)])   # the 68 points, then the two cheeks
     border = border_points((0, 0, width, height), 8)
@@ -318,18 +321,20 @@ class ShapeEditor(Editor):
         nose_uv = nose_points(face) @ crop.matrix[:, :2].T + crop.matrix[:, 2]
         shifts = {sign: frame_shift(_crop_field(state[sign]), nose_uv) for sign in ("up", "down")}
         at = in_crop(region_matrix, grid)   # once per face: the shift's weight and both directions read it
-        weight = shift_weight(face, region, at, size)[..., None]
+        points = face_points(face)
+        # Once per face: the frame shift, the cheek carry and the lips' parting all stop at the jaw line.
+        jaw = jaw_weight(points - (x0, y0), grid.shape[:2]) if points is not None else None
+        weight = shift_weight(face, region, at, size, jaw)[..., None]
         up, down = (self._on_photo(state[sign], region_matrix, at, weight * shifts[sign])
                     for sign in ("up", "down"))
-        points = face_points(face)
         if points is not None:
-            up.offsets, down.offsets = carry_cheeks([up.offsets, down.offsets], points - (x0, y0), grid)
+            up.offsets, down.offsets = carry_cheeks([up.offsets, down.offsets], points - (x0, y0), grid, jaw=jaw)
         prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
                                  region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
                                  up=up, down=down, state=state, grid=grid, shifts=shifts)
         parted = points is not None and self.options.part_lips
         if parted:
-            self._part_lips(prepared, points - (x0, y0))
+            self._part_lips(prepared, points - (x0, y0), jaw)
         mouth = getattr(face, "mouth", None)
         around = prepared.base   # the skin and lips the paint must match: around the mouth when it is known
         if mouth is not None and np.asarray(mouth).shape == (20, 2) and np.all(np.isfinite(mouth)):
@@ -349,14 +354,14 @@ class ShapeEditor(Editor):
         prepared.alpha_limits = self._fold_free_limits(prepared)
         return prepared
 
-    def _part_lips(self, prepared: PreparedShape, points: np.ndarray) -> None:
+    def _part_lips(self, prepared: PreparedShape, points: np.ndarray, jaw: np.ndarray) -> None:
         """The smile parts the lips where the network left them (``lip_parting``) and paints real teeth
         between them (``teeth``); the network's own paint, a flat band over the lips, is not used."""
         up, grid = prepared.up, prepared.grid
         landed = moved_by_backward_map(points, up.offsets + grid)
         parting = part_lips(landed, grid)
         # Never past the jaw line (a network that moves the chin would take the parting's end with it).
-        parting.offsets *= jaw_weight(points, grid.shape[:2])[..., None]
+        parting.offsets *= jaw[..., None]
         moved = grid + parting.offsets
         up.offsets = np.ascontiguousarray(
             cv2.remap(up.offsets, moved[..., 0], moved[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
