@@ -28,6 +28,17 @@ def mtfl_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def astronaut_face():
+    """The grinning sample portrait (lips parted over teeth) and its face."""
+    from keepsmiling_core.detection import detect_faces
+    from keepsmiling_core.imageio import read_photo
+    from keepsmiling_core.paths import samples_dir
+
+    photo = read_photo(samples_dir() / "astronaut.jpg").rgb
+    return photo, detect_faces(photo)[0]
+
+
+@pytest.fixture(scope="session")
 def grace_hopper():
     """The unsmiling sample portrait and its one detected face (with all 68 points)."""
     from keepsmiling_core.detection import detect_faces

@@ -88,6 +88,16 @@ def test_the_judge_is_read_against_how_real_smiles_part_their_lips(report):
     assert closed is None or 0.0 <= closed <= 1.0
 
 
+def test_real_smiles_give_the_teeth_detail_reference(report):
+    """Unedited smiling photos with parted lips are the reference the editor's teeth are sharpened towards
+    (``editing.teeth.TEETH_DETAIL``); doing nothing leaves every reading as it was."""
+    data, _ = report
+    none = data["models"]["none (photo unchanged)"]["by_strength"]
+    real = none["0.0"]["teeth_detail_median_smiling"]
+    assert real is not None and 0.3 < real < 5.0
+    assert none["1.0"]["teeth_detail_median_smiling"] == real
+
+
 def test_photo_sets_and_errors(tmp_path):
     genki = load_photo_set(f"genki:{GENKI}", "eval")
     assert len(genki) == 1000 and all(int(p.path.stem[4:]) % 4 == 3 for p in genki)

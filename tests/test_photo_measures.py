@@ -19,14 +19,8 @@ from keepsmiling_core.evaluation.two_sample import detectability
 
 
 @pytest.fixture(scope="module")
-def astronaut():
-    """The grinning sample portrait and its face."""
-    from keepsmiling_core.detection import detect_faces
-    from keepsmiling_core.imageio import read_photo
-    from keepsmiling_core.paths import samples_dir
-
-    photo = read_photo(samples_dir() / "astronaut.jpg").rgb
-    return photo, detect_faces(photo)[0]
+def astronaut(astronaut_face):
+    return astronaut_face
 
 
 @pytest.fixture(scope="module")

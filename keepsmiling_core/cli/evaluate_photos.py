@@ -105,7 +105,8 @@ def _num(value, digits: int = 2) -> str:
 def format_table(report: dict) -> str:
     """The README's table: per model, coverage, success/removal, detectability and realism at strength 1."""
     lines = ["| model | edited | success 0.5 / 1 / 1.5 / 2 | removal −1 | detectability | sharpness small / large "
-             "| skin-ring ΔE (worst sector) | untouched | lips parted 1 / 2 |", "|---|---|---|---|---|---|---|---|---|"]
+             "| skin-ring ΔE (worst sector) | untouched | lips parted 1 / 2 | teeth detail 1 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for label, summary in report["models"].items():
         rows = summary["by_strength"]
         success = " / ".join(_pct(rows.get(k, {}).get("success")) for k in ("0.5", "1.0", "1.5", "2.0"))
@@ -117,7 +118,8 @@ def format_table(report: dict) -> str:
             f"{_num(one.get('sharpness_small_median'))} / {_num(one.get('sharpness_large_median'))} | "
             f"{_num(one.get('ring_delta_e_mean'))} ({_num(one.get('worst_sector_delta_e_mean'))}) | "
             f"{_pct(one.get('untouched_min'))} | {_pct(one.get('lips_parted_non_smiling'))} / "
-            f"{_pct(rows.get('2.0', {}).get('lips_parted_non_smiling'))} |")
+            f"{_pct(rows.get('2.0', {}).get('lips_parted_non_smiling'))} | "
+            f"{_num(one.get('teeth_detail_median_non_smiling'))} |")
     judge = report.get("judge") or {}
     ref = report.get("detectability_reference") or {}
     lines.append(f"\nface judge on the unedited photos: accuracy {_pct(judge.get('accuracy'))}, smile recall "
@@ -126,4 +128,8 @@ def format_table(report: dict) -> str:
     lines.append(f"real smiling faces with their lips parted: {_pct(judge.get('smiles_lips_parted'))}; judged smiling "
                  f"with closed lips {_pct(judge.get('smile_recall_closed_lips'))}, with parted lips "
                  f"{_pct(judge.get('smile_recall_parted_lips'))}")
+    real_teeth = next((m["by_strength"].get("0.0", {}).get("teeth_detail_median_smiling")
+                       for m in report["models"].values()), None)
+    lines.append(f"teeth detail (LoG σ 1 between the inner lips ÷ the skin around the mouth) of real smiles with "
+                 f"parted lips: {_num(real_teeth)}")
     return "\n".join(lines)

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 import torch
 
+from keepsmiling_core.compositing.detail import skin_detail
 from keepsmiling_core.compositing.tone import fit_paint_to_photo
 from keepsmiling_core.data.crops import MouthCrop
 from keepsmiling_core.editing.checks import face_points
@@ -50,6 +51,7 @@ from keepsmiling_core.editing.smile_shape import EyeFrame
 from keepsmiling_core.editing.teeth import (
     TeethPaint,
     lit_like,
+    match_detail,
     no_brighter_than,
     skin_beside_mouth,
     teeth_bank,
@@ -371,7 +373,7 @@ class ShapeEditor(Editor):
         pick = bank.choose(skin, float(np.linalg.norm(points[54] - points[48])))
         around = prepared.base[around_mouth(points[48:68])].reshape(-1, 3)   # no brighter than this face's skin
         strip = no_brighter_than(lit_like(bank.strips[pick], bank.skin[pick], skin), around, PAINT_HEADROOM)
-        up.teeth = teeth_paint(strip, parting)
+        up.teeth = match_detail(teeth_paint(strip, parting), skin_detail(prepared.base, points))
         up.colour, up.paint = up.teeth.at(1.0)
 
     @staticmethod

@@ -12,7 +12,10 @@ measured on the same pixels:
 - *lips parted*: the gap between the inner lips, as dlib's 68 points read it on the finished photo, in
   mouth widths. 82 % of GENKI's smiling evaluation faces part their lips by at least ``LIPS_PARTED``, and
   the face judge calls only 68 % of the closed-lip real smiles smiling (``evaluate-photos`` reports
-  both), so this says whether an edit's shape could reach the success target at all.
+  both), so this says whether an edit's shape could reach the success target at all;
+- *teeth detail*: where the lips are parted, the fine detail between the inner lips (read back by dlib)
+  over that of the skin around the mouth (``compositing.detail``): real smiles are the reference, and a
+  blurred or flat row of teeth on a sharp face reads well below them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000
+
+from keepsmiling_core.compositing.detail import laplacian_variance
 
 OUTER_LIP = list(range(48, 60))
 # Lower-face outline: jaw from cheekbone to cheekbone, then back over the nose wings (raised by
@@ -105,23 +110,6 @@ def face_areas(points: np.ndarray, photo_shape: tuple[int, ...]) -> FaceAreas:
 def _cut(photo: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     x0, y0, x1, y1 = box
     return photo[y0:y1, x0:x1]
-
-
-SHARPNESS_SIGMA = 1.0   # px: detail at the scale a person sees, not the Nyquist band
-
-
-def laplacian_variance(image: np.ndarray, mask: np.ndarray) -> float:
-    """High-frequency energy of the grey image inside ``mask``: variance of its Laplacian of Gaussian.
-
-    The Gaussian (σ = 1 px) matters: the raw 3x3 Laplacian is dominated by the last octave, JPEG noise
-    included, which any resampling attenuates — a half-pixel shift of an untouched photo keeps only
-    0.72–0.92 of it. With σ = 1 that shift keeps 0.97–1.0 while a 2x blur keeps ~0.5 and a 4x blur
-    (a 64² crop stretched over a 256 px mouth) ~0.1–0.2, measured on GENKI photos and the samples."""
-    gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    gray = cv2.GaussianBlur(gray, (0, 0), SHARPNESS_SIGMA)
-    response = cv2.Laplacian(gray, cv2.CV_32F, ksize=1)
-    values = response[mask]
-    return float(values.var()) if values.size > 1 else 0.0
 
 
 def sharpness_kept(before: np.ndarray, after: np.ndarray, areas: FaceAreas) -> float:

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from keepsmiling_core.compositing.detail import skin_detail, teeth_detail
 from keepsmiling_core.errors import EditError, ImageReadError, KeepSmilingError
 from keepsmiling_core.evaluation.photo_measures import (
     LIPS_PARTED,
     face_areas,
-    lips_parting,
+    points_read_back,
     ring_delta_e,
     sharpness_kept,
     untouched_share,
@@ -83,6 +84,7 @@ class _Finished:
     ring: dict[float, tuple[float, float]] = field(default_factory=dict)
     untouched: dict[float, float] = field(default_factory=dict)
     parting: dict[float, float] = field(default_factory=dict)         # lips parted, in mouth widths
+    teeth: dict[float, float | None] = field(default_factory=dict)    # teeth detail where the lips part
     tiles: dict[float, np.ndarray] = field(default_factory=dict)      # native-resolution lower faces
 
 
@@ -115,6 +117,7 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
     from tqdm import tqdm
 
     from keepsmiling_core.data.crops import CropConfig, crop_mouth
+    from keepsmiling_core.editing.smile_shape import lip_opening
     from keepsmiling_core.evaluation.detections import cached_faces
     from keepsmiling_core.evaluation.face_judge import FaceJudge, face_view
     from keepsmiling_core.imageio import read_photo
@@ -169,6 +172,7 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
             done = _Finished(photo=photo, index=index, extra=is_extra, large=large or is_extra)
             areas = face_areas(face.points, rgb.shape) if face.points is not None else None
             on_sheet = index in sheet_rows and areas is not None
+            skin = skin_detail(rgb, face.points) if face.points is not None else 0.0
             for alpha in sorted(set(strengths) | (set(SHEET_STRENGTHS) if on_sheet else set())):
                 finished = editor.apply_all(rgb, [(prepared, alpha)])
                 if on_sheet and (alpha in SHEET_STRENGTHS or alpha == 0.0):
@@ -181,7 +185,10 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
                     done.detect_crop = crop_mouth(finished, face.landmarks, crop_config).image
                 done.untouched[alpha] = untouched_share(rgb, finished, prepared.region)
                 if not is_extra:
-                    done.parting[alpha] = lips_parting(finished, face.box)
+                    back = points_read_back(finished, face.box)
+                    done.parting[alpha] = lip_opening(back)
+                    if done.parting[alpha] >= LIPS_PARTED:
+                        done.teeth[alpha] = teeth_detail(finished, back, skin)
                 if areas is not None:
                     done.sharpness[alpha] = sharpness_kept(rgb, finished, areas)
                     done.ring[alpha] = ring_delta_e(rgb, finished, areas)
@@ -251,6 +258,11 @@ def _summarise(results: list[_Finished], refused: Counter, judge, strengths, ori
         parting = [r.parting.get(alpha) for r in labelled if r.photo.smiling is False]
         row["lips_parting_median_non_smiling"] = _stat(parting, np.median)
         row["lips_parted_non_smiling"] = _stat([v >= LIPS_PARTED for v in parting if v is not None], np.mean)
+        # What shows between the parted lips, as detailed as the skin around them? (Real smiles at α = 0 are
+        # the reference: a blurred or flat row of teeth reads well below them.)
+        for name, wanted in (("non_smiling", False), ("smiling", True)):
+            row[f"teeth_detail_median_{name}"] = _stat(
+                [r.teeth.get(alpha) for r in labelled if r.photo.smiling is wanted], np.median)
         summary["by_strength"][str(alpha)] = row
     if config.detectability:
         edited = [r.detect_crop for r in labelled if r.photo.smiling is False]
