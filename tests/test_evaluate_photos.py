@@ -96,6 +96,7 @@ def test_real_smiles_give_the_teeth_detail_reference(report):
     real = none["0.0"]["teeth_detail_median_smiling"]
     assert real is not None and 0.3 < real < 5.0
     assert none["1.0"]["teeth_detail_median_smiling"] == real
+    assert data["aligned_on"] == "finished"
 
 
 def test_photo_sets_and_errors(tmp_path):
@@ -114,3 +115,22 @@ def test_photo_sets_and_errors(tmp_path):
     with pytest.raises(DatasetError, match="not understood"):
         load_photo_set("nowhere")
     assert main(["evaluate-photos", "--photos", "list:/nonexistent.txt", "--out", str(tmp_path)]) == 2
+
+
+def test_finished_photos_are_aligned_on_their_own_landmarks(grace_hopper):
+    """A real smile is cropped on its own corners, so an edited one is too: aligned on the input's
+    landmarks, an edit's mouth sits off its crop's frame, which a critic learns whatever the edit shows."""
+    from keepsmiling_core.editing.backends import open_editor
+    from keepsmiling_core.evaluation.photo_measures import points_read_back
+    from keepsmiling_core.evaluation.photos import aligned_landmarks
+
+    photo, face = grace_hopper
+    unedited = aligned_landmarks(face, points_read_back(photo, face.box), "finished")
+    assert np.abs(unedited - face.landmarks).max() < 1.0, "an unedited photo reads its own landmarks back"
+    smiled = open_editor(shipped_models_dir() / "warp").smile(photo, face, 1.0).image
+    back = points_read_back(smiled, face.box)
+    assert np.array_equal(aligned_landmarks(face, back, "input"), np.asarray(face.landmarks, np.float32))
+    corners = aligned_landmarks(face, back, "finished")[3:5]
+    assert (face.landmarks[3:5, 1] - corners[:, 1]).min() > 2.0, "the finished smile's corners were lifted"
+    with pytest.raises(Exception, match="Unknown alignment"):
+        aligned_landmarks(face, back, "sideways")

@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-detectability", action="store_true", help="skip the two-sample test (faster)")
     parser.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--align", default="finished", choices=("finished", "input"),
+                        help="align the judge's view and the detectability crops on the landmarks dlib finds on "
+                             "the finished photo, as on any real photo (default), or on the input photo's "
+                             "(before session 16: an edit's mouth then sits off the crop's frame)")
 
 
 def _strengths(text: str) -> tuple[float, ...]:
@@ -65,9 +69,11 @@ def run(args: argparse.Namespace) -> int:
     config = PhotoEvalConfig(photos=photos, models=args.model or default_models(), strengths=_strengths(args.strengths),
                              large=large, cache_dir=Path(args.cache) if args.cache else None,
                              judge=Path(args.judge) if args.judge else None, sheet_photos=args.sheet,
-                             seed=args.seed, detectability=not args.no_detectability, device=args.device)
+                             seed=args.seed, detectability=not args.no_detectability, device=args.device,
+                             align=args.align)
     report, sheets = evaluate_photos(config)
     report["photo_set"] = {"spec": spec, "part": args.part, "limit": args.limit, "seed": args.seed}
+    report["aligned_on"] = args.align
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

@@ -50,6 +50,11 @@ class PhotoEvalConfig:
     detectability: bool = True
     progress: bool = True
     device: str | None = None
+    # Where the judge's view and the detectability crops are aligned: on the landmarks dlib finds on the
+    # finished photo ("finished"), exactly as every real photo is cropped, or on the input photo's ("input").
+    # With "input" an edited mouth sits where no real smile's does in its crop - its corners moved away from
+    # the points the crop was aligned on - which a critic can learn whatever the edit looks like.
+    align: str = "finished"
 
 
 class UnchangedPhoto:
@@ -102,6 +107,18 @@ def model_label(model: str) -> str:
 
 def largest_face(faces: list):
     return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+
+
+def aligned_landmarks(face, read_back: np.ndarray, align: str) -> np.ndarray:
+    """The 5 landmarks a finished photo's judge view and mouth crop are aligned on (``PhotoEvalConfig.align``):
+    from the 68 points dlib reads on the finished photo (``read_back``), or the input photo's."""
+    from keepsmiling_core.detection.face import five_points_from_68
+
+    if align == "input":
+        return np.asarray(face.landmarks, np.float32)
+    if align != "finished":
+        raise KeepSmilingError(f"Unknown alignment {align!r}: use 'finished' or 'input'.")
+    return five_points_from_68(read_back)
 
 
 def crop_footprint(landmarks: np.ndarray) -> float:
@@ -160,8 +177,9 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
         for index, (photo, is_extra, face) in enumerate(tqdm(found, desc=model_label(model), unit="photo",
                                                              disable=not config.progress)):
             rgb = read_photo(photo.path).rgb
-            if index not in originals:
-                originals[index] = crop_mouth(rgb, face.landmarks, crop_config).image
+            if index not in originals:   # real faces, cut as every finished photo is (``PhotoEvalConfig.align``)
+                real = aligned_landmarks(face, points_read_back(rgb, face.box), config.align)
+                originals[index] = crop_mouth(rgb, real, crop_config).image
             try:
                 prepared = editor.prepare(rgb, face, 0)
             except EditError as exc:
@@ -180,12 +198,13 @@ def evaluate_photos(config: PhotoEvalConfig) -> tuple[dict, dict]:
                     done.tiles[alpha] = finished[y0:y1, x0:x1].copy()
                 if alpha not in strengths:
                     continue
-                done.views[alpha] = face_view(finished, face.landmarks)
+                back = points_read_back(finished, face.box)
+                aligned = aligned_landmarks(face, back, config.align)
+                done.views[alpha] = face_view(finished, aligned)
                 if alpha == DETECT_STRENGTH:
-                    done.detect_crop = crop_mouth(finished, face.landmarks, crop_config).image
+                    done.detect_crop = crop_mouth(finished, aligned, crop_config).image
                 done.untouched[alpha] = untouched_share(rgb, finished, prepared.region)
                 if not is_extra:
-                    back = points_read_back(finished, face.box)
                     done.parting[alpha] = lip_opening(back)
                     if done.parting[alpha] >= LIPS_PARTED:
                         done.teeth[alpha] = teeth_detail(finished, back, skin)
