@@ -52,7 +52,7 @@ MAX_MOUTHS = 400                # enough variety of lighting and size; ~1 MB shi
 # on dlib's points the way the evaluation reads every edit): over GENKI's 379 judge-part smiles whose parted
 # lips show enough teeth to measure, median 1.36, quartiles 0.93 and 1.92, tenth percentile 0.64. A strip
 # cut from a small, soft MTFL mouth and laid over a large, sharp face falls below nearly all of them (Grace
-# Hopper's: 0.54). ``match_detail`` sharpens such teeth up to about the lower quartile, never by more than
+# Hopper's: 0.54). ``match_detail`` has such teeth sharpened up to about the lower quartile, never by more than
 # ``MAX_SHARPEN`` (beyond it the unsharp mask draws halos along the teeth), and leaves teeth that reach it
 # alone - on GENKI's judge part the median edit's teeth are untouched (1.56 at strength 1 either way);
 # aiming at the median instead sharpened most small faces' teeth past real ones (1.80).
@@ -252,28 +252,48 @@ class TeethPaint:
     centre1: np.ndarray        # (h, w) float32: the gap's middle at α = 1
     half1: np.ndarray          # (h, w) float32: half the gap's height at α = 1
     weight: np.ndarray         # (h, w) float32: 0 where nothing opened or the face's own teeth show
-    sharpen: float = 0.0       # unsharp-mask gain (``match_detail``): the teeth as crisp as real ones on this face
+    # The LoG detail (``compositing.detail``) the opaque teeth should have at least, ``match_detail``; 0 = leave
+    # the strip as it is.
+    wanted_detail: float = 0.0
 
     def at(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """(colour (H, W, 3) float32, opacity (H, W) float32) at strength ``alpha`` >= 0."""
+        colour, opacity, _ = self._laid(alpha)
+        return colour, opacity
+
+    def sharpening(self, alpha: float) -> float:
+        """The unsharp-mask gain the teeth get at strength ``alpha``."""
+        return self._laid(alpha)[2]
+
+    def _laid(self, alpha: float) -> tuple[np.ndarray, np.ndarray, float]:
         colour = np.zeros((*self.shape, 3), np.float32)
         opacity = np.zeros(self.shape, np.float32)
         alpha = max(0.0, float(alpha))
         if alpha == 0.0 or self.columns.size == 0:
-            return colour, opacity
+            return colour, opacity, 0.0
         centre = self.centre0 + alpha * (self.centre1 - self.centre0)
         half = np.maximum(alpha * self.half1, 1e-3)
         offset = self.b - centre
         rows = ((offset / half + 1.0) / 2.0 * ROWS - 0.5).astype(np.float32)
         y0, y1, x0, x1 = self.box
-        colour[y0:y1, x0:x1] = sharpened(cv2.remap(self.strip, self.columns, rows, cv2.INTER_LINEAR,
-                                                   borderMode=cv2.BORDER_REPLICATE), self.sharpen, SHARPEN_SIGMA)
+        layer = cv2.remap(self.strip, self.columns, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         # Opaque to half a pixel past each lip's edge, at least half opaque one pixel past it (where the
         # stretch into the gap begins), fading out over the next two: a soft edge along the lips, as soft as
         # a web photo's, not a stair-step cut-out.
-        opacity[y0:y1, x0:x1] = (np.clip((half - np.abs(offset) + 2.5) / 2.0, 0.0, 1.0) * self.weight
-                                 * (alpha * self.half1 > 0.1))
-        return colour, opacity
+        laid = (np.clip((half - np.abs(offset) + 2.5) / 2.0, 0.0, 1.0) * self.weight * (alpha * self.half1 > 0.1))
+        gain = self._gain(layer, laid)
+        colour[y0:y1, x0:x1] = sharpened(layer, gain, SHARPEN_SIGMA)
+        opacity[y0:y1, x0:x1] = laid
+        return colour, opacity, gain
+
+    def _gain(self, layer: np.ndarray, opacity: np.ndarray) -> float:
+        """Sharpening for the teeth as laid at this strength, not at 1: a narrow gap squeezes the whole strip
+        into a few rows, which is detail enough, and sharpening it there drew bright and dark streaks."""
+        if self.wanted_detail <= 0.0:
+            return 0.0
+        size = 2 * TEETH_INSET_PX + 1
+        inside = cv2.erode((opacity >= 0.99).astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool)
+        return sharpening_for(layer, unsharp_detail(layer, SHARPEN_SIGMA), inside, self.wanted_detail, MAX_SHARPEN)
 
 
 def teeth_paint(strip: np.ndarray, parting: Parting, min_opened_px: float = 0.25) -> TeethPaint:
@@ -306,19 +326,9 @@ def teeth_paint(strip: np.ndarray, parting: Parting, min_opened_px: float = 0.25
 
 
 def match_detail(paint: TeethPaint, skin: float) -> TeethPaint:
-    """``paint`` with the sharpening that gives its teeth at strength 1 - where they are opaque,
-    ``TEETH_INSET_PX`` in from the lips - at least the detail a real row of teeth has next to its face's
-    ``skin`` (``skin_detail``; ``TEETH_DETAIL``): on a sharp portrait the teeth are not the one soft patch
-    of the face, and on a soft web photo they are not made crisper than its own skin."""
-    paint.sharpen = 0.0
-    if paint.columns.size == 0:
-        return paint
-    colour, opacity = paint.at(1.0)
-    y0, y1, x0, x1 = paint.box
-    window = (slice(y0, y1), slice(x0, x1))
-    size = 2 * TEETH_INSET_PX + 1
-    inside = cv2.erode((opacity[window] >= 0.99).astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool)
-    layer = colour[window]
-    paint.sharpen = sharpening_for(layer, unsharp_detail(layer, SHARPEN_SIGMA), inside, TEETH_DETAIL * skin,
-                                   MAX_SHARPEN)
+    """``paint`` set to sharpen its teeth, at every strength, where they are opaque (``TEETH_INSET_PX`` in
+    from the lips) up to at least the detail a real row of teeth has next to its face's ``skin``
+    (``skin_detail``; ``TEETH_DETAIL``): on a sharp portrait the teeth are not the one soft patch of the
+    face, and on a soft web photo they are not made crisper than its own skin."""
+    paint.wanted_detail = TEETH_DETAIL * skin
     return paint
