@@ -382,16 +382,10 @@ def test_the_cheeks_under_the_eyes_rise_while_nose_lips_and_eyes_keep_their_move
         offsets = getattr(prepared, direction).offsets
         return moved_by_backward_map(where, offsets + prepared.grid)
 
-    # Each cheek's most lifted point, in a patch around its middle (the fades towards nose and lips take
-    # much of the lift at the middle itself, nearer the nose).
-    steps = np.linspace(-0.3, 0.3, 7) * frame.scale
-    around = [cheek + dx * frame.axis + dy * up for cheek in cheeks for dx in steps for dy in steps]
-    around = np.asarray(around).reshape(2, -1, 2)
-    for patch in around:
-        rise = (landed(lifted, "up", patch) - landed(flat, "up", patch)) @ up
-        assert 0.2 * wanted < rise.max() < 1.2 * wanted, rise.max()
-        sink = (landed(lifted, "down", patch) - landed(flat, "down", patch)) @ up
-        assert sink.min() < -0.1 * wanted, sink.min()
+    rise = (landed(lifted, "up", cheeks) - landed(flat, "up", cheeks)) @ up
+    assert np.all(rise > 0.4 * wanted) and np.all(rise < 1.2 * wanted), rise   # the fades take some
+    sink = (landed(lifted, "down", cheeks) - landed(flat, "down", cheeks)) @ up
+    assert np.all(sink < -0.2 * wanted), sink
     for direction in ("up", "down"):
         kept = np.abs(landed(lifted, direction, points) - landed(flat, direction, points)).max(axis=1)
         assert kept[27:36].max() < 0.1 * wanted, "the nose stays"

