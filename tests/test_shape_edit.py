@@ -220,7 +220,6 @@ def test_the_lower_cheeks_go_sideways_with_the_corners(setup, grace_hopper, monk
     """The shipped networks move the corners out and leave the cheeks beside them (0.2-0.4 of the
     corners' sideways move), bunching the skin between; the editor carries each cheek ``CHEEK_CARRY`` of
     its corner's sideways move and leaves the network's up-and-down move and the mouth alone."""
-    from keepsmiling_core.editing import shape_editor
     from keepsmiling_core.editing.editor import default_model_path
     from keepsmiling_core.editing.mouth_range import moved_by_backward_map
     from keepsmiling_core.editing.shape_editor import (
@@ -230,6 +229,8 @@ def test_the_lower_cheeks_go_sideways_with_the_corners(setup, grace_hopper, monk
     )
     from keepsmiling_core.editing.smile_shape import EyeFrame
     from keepsmiling_core.editing.warp import cheek_anchors
+
+    from keepsmiling_core.editing import shape_editor
 
     monkeypatch.setattr(shape_editor, "CHEEK_LIFT", 0.0)   # the carry alone
     photo, face = grace_hopper
