@@ -103,22 +103,6 @@ NOSE_BASE = list(range(31, 36))   # dlib's nostril and nose-base points: what th
 CHEEK_CARRY = 1.0
 MIN_CARRY_FADE = 0.5      # below this fade at a cheek anchor its carry shrinks with the fade
 CARRY_STIFFNESS = 1e-4   # the correction's spline: near exact, so the lips keep the network's move
-# The cheeks under the eyes rise with a smile (zygomaticus major lifts them; "cheeks lifted" in the issue);
-# the networks' fields barely move them, and dlib's 68 points have none there to measure. The face judge
-# reads them: on GENKI's judge part (views aligned on the finished photo), lifting each by CHEEK_LIFT
-# inter-ocular distances at its middle (CHEEK_LIFT_BELOW under the eye, at the nose's height, spread
-# CHEEK_LIFT_SPREAD; less where it fades out towards the nose and the lips) took the faces judged smiling
-# at 0.5 / 1 / 1.5 from 23.1 / 59.3 / 73.6 to 30.8 / 69.2 / 74.7 % for ComplexGAN and from 16.5 / 44.0 /
-# 63.7 to 20.9 / 56.0 / 67.0 % for SplitGAN, and removal at -1 (the cheeks sink) from 88.9 / 86.1 to 94.4 /
-# 91.7 %. 0.06 gave 67.0 / 54.9 % at 1, 0.1 stopped more sliders before 1.5 (68.1 / 62.6 % there). The
-# same lift on an unedited face moved the judge only from 1 to 4 %: it reads as a smile with the mouth, not
-# instead of it. The cost: the shading it moves shifts the worst sixth of the skin ring around the mouth
-# (ΔE 1.41 -> 1.84 for ComplexGAN; the whole ring 0.47 -> 0.70).
-CHEEK_LIFT = 0.08
-CHEEK_LIFT_BELOW = 0.7
-CHEEK_LIFT_SPREAD = 0.3
-CHEEK_LIFT_NOSE = 0.3     # inter-ocular distances over which the lift fades out towards the nose
-CHEEK_LIFT_LIPS = 0.3     # mouth widths over which it fades out towards the lips
 NOSE = 2                          # the nose in the five dataset landmarks, when the 68 points are unknown
 
 
@@ -221,60 +205,6 @@ def frame_shift(crop_field: np.ndarray, nose_uv: np.ndarray) -> np.ndarray:
     return values[0].mean(axis=0).astype(np.float32)
 
 
-def inside_fade(points: np.ndarray, grid: np.ndarray, jaw: np.ndarray | None = None) -> np.ndarray:
-    """(H, W) float32 in [0, 1]: where the editor's own additions to a network's field (``carry_cheeks``,
-    ``lift_cheeks``) may act - zero at the region's border and on and past the jaw line (``jaw_weight``),
-    rising over a quarter of the mouth's width, so every pixel outside stays byte-identical."""
-    height, width = grid.shape[:2]
-    xs, ys = grid[..., 0], grid[..., 1]
-    to_edge = np.minimum.reduce([xs, width - 1 - xs, ys, height - 1 - ys])
-    ramp = max(2.0, 0.25 * float(np.linalg.norm(points[54] - points[48])))
-    return smoothstep(to_edge / ramp) * (jaw_weight(points, (height, width)) if jaw is None else jaw)
-
-
-def lift_cheeks(fields: list[np.ndarray], points: np.ndarray, grid: np.ndarray, amount: float | None = None,
-                jaw: np.ndarray | None = None) -> list[np.ndarray]:
-    """The two ``fields`` (backward offsets (H, W, 2), region pixels: towards a smile, then away from it)
-    with the cheeks under the eyes lifted (towards) or let down (away) by ``amount`` inter-ocular distances
-    at their middle (``CHEEK_LIFT``): output p shows what the field shows at p + L(p), L a smooth bump in the
-    eye frame's downward direction around each cheek (``CHEEK_LIFT_BELOW`` under each eye, spread
-    ``CHEEK_LIFT_SPREAD``), faded like the cheek carry (``inside_fade``). Like the rest of the field it
-    scales with α; the lips' parting, computed after it, sees where the lips landed."""
-    amount = CHEEK_LIFT if amount is None else amount
-    if amount == 0.0:
-        return fields
-    frame = EyeFrame.of(points)
-    down = np.array([-frame.axis[1], frame.axis[0]])   # the eye line turned a quarter: down the face
-    centres = [points[36:42].mean(axis=0), points[42:48].mean(axis=0)]
-    xs, ys = grid[..., 0], grid[..., 1]
-    bump = np.zeros(xs.shape, np.float32)
-    spread = 2.0 * (CHEEK_LIFT_SPREAD * frame.scale) ** 2
-    for eye in centres:
-        cx, cy = eye + CHEEK_LIFT_BELOW * frame.scale * down
-        bump += np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / spread).astype(np.float32)
-    # The nose and the lips keep their moves (the nose still in the face's frame, ``frame_shift``; the lips
-    # the network's, which the parting reads as closed lips to open): the lift fades out towards where each
-    # field put them, which gathers the skin beside the nose wings as a smile does.
-    def away_from(part: np.ndarray, reach: float) -> np.ndarray:
-        outside = np.ones(xs.shape, np.uint8)
-        hull = cv2.convexHull(part.astype(np.float32))[:, 0]
-        cv2.fillPoly(outside, [np.round(hull * 16).astype(np.int32)], 0, lineType=cv2.LINE_8, shift=4)
-        return smoothstep(cv2.distanceTransform(outside, cv2.DIST_L2, 5) / reach)
-
-    width = max(float(np.linalg.norm(points[54] - points[48])), 1.0)
-    bump *= inside_fade(points, grid, jaw) * amount * frame.scale
-    lifted = []
-    for offsets, sign in zip(fields, (1.0, -1.0), strict=True):
-        landed = moved_by_backward_map(points, offsets + grid)
-        kept = away_from(landed[27:36], CHEEK_LIFT_NOSE * frame.scale) * away_from(landed[48:60],
-                                                                                  CHEEK_LIFT_LIPS * width)
-        shift = ((sign * bump * kept)[..., None] * down).astype(np.float32)
-        moved = cv2.remap(offsets, xs + shift[..., 0], ys + shift[..., 1], cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        lifted.append(np.ascontiguousarray(shift + moved, np.float32))
-    return lifted
-
-
 def carry_cheeks(fields: list[np.ndarray], points: np.ndarray, grid: np.ndarray,
                  share: float = CHEEK_CARRY, jaw: np.ndarray | None = None) -> list[np.ndarray]:
     """Each of ``fields`` (backward offsets (H, W, 2), region pixels: the edits towards and away from a
@@ -291,7 +221,9 @@ def carry_cheeks(fields: list[np.ndarray], points: np.ndarray, grid: np.ndarray,
     height, width = grid.shape[:2]
     xs, ys = grid[..., 0], grid[..., 1]
     # What does not depend on the field, once for both: the fade, the frame, the anchors, the spline's grid.
-    fade = inside_fade(points, grid, jaw)
+    to_edge = np.minimum.reduce([xs, width - 1 - xs, ys, height - 1 - ys])
+    ramp = max(2.0, 0.25 * float(np.linalg.norm(points[54] - points[48])))
+    fade = smoothstep(to_edge / ramp) * (jaw_weight(points, (height, width)) if jaw is None else jaw)
     axis = EyeFrame.of(points).axis   # image-left to image-right eye
     tracked = np.concatenate([points, cheek_anchors(points)])   # the 68 points, then the two cheeks
     border = border_points((0, 0, width, height), 8)
@@ -399,7 +331,6 @@ class ShapeEditor(Editor):
                     for sign in ("up", "down"))
         if points is not None:
             up.offsets, down.offsets = carry_cheeks([up.offsets, down.offsets], points - (x0, y0), grid, jaw=jaw)
-            up.offsets, down.offsets = lift_cheeks([up.offsets, down.offsets], points - (x0, y0), grid, jaw=jaw)
         prepared = PreparedShape(face=face, face_index=face_index, crop=crop, region=region,
                                  region_matrix=region_matrix, base=photo[y0:y1, x0:x1].copy(),
                                  up=up, down=down, state=state, grid=grid, shifts=shifts)
