@@ -372,7 +372,8 @@ class ShapeEditor(Editor):
         skin = skin_beside_mouth(prepared.base, points)
         pick = bank.choose(skin, float(np.linalg.norm(points[54] - points[48])))
         around = prepared.base[around_mouth(points[48:68])].reshape(-1, 3)   # no brighter than this face's skin
-        strip = no_brighter_than(lit_like(bank.strips[pick], bank.skin[pick], skin), around, PAINT_HEADROOM)
+        strip = no_brighter_than(lit_like(bank.strips[pick], bank.skin[pick], skin, bank.teeth_to_skin), around,
+                                 PAINT_HEADROOM)
         up.teeth = match_detail(teeth_paint(strip, parting), skin_detail(prepared.base, points))
         up.colour, up.paint = up.teeth.at(1.0)
 

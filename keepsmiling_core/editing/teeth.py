@@ -71,6 +71,18 @@ class TeethBank:
     def __len__(self) -> int:
         return len(self.strips)
 
+    @functools.cached_property
+    def teeth_to_skin(self) -> complex:
+        """The colour of real teeth next to their face's skin: the median, over the bank's mouths whose
+        skin has a colour at all, of teeth chroma ÷ skin chroma (complex: the teeth of the shipped bank
+        carry 0.63 of the skin's chroma, turned 1°)."""
+        skins = _chroma(_ycc(self.skin))
+        coloured = np.abs(skins) > 0.02
+        if not coloured.any():
+            return complex(0.0)
+        ratios = np.array([teeth_chroma(strip) for strip in self.strips[coloured]]) / skins[coloured]
+        return complex(np.median(ratios.real), np.median(ratios.imag))
+
     def choose(self, skin: np.ndarray, width: float) -> int:
         """The strip whose face was lit most like ``skin`` (``skin_beside_mouth``) and whose mouth was about
         as large."""
@@ -116,24 +128,45 @@ def _ycc(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.asarray(rgb, np.float32).reshape(-1, 1, 3) / 255.0, cv2.COLOR_RGB2YCrCb).reshape(-1, 3)
 
 
-def lit_like(strip: np.ndarray, strip_skin: np.ndarray, face_skin: np.ndarray) -> np.ndarray:
+def _chroma(ycc: np.ndarray) -> np.ndarray:
+    """Chroma as a complex number around grey: Cb + i·Cr (YCrCb in 0..1)."""
+    return (ycc[..., 2] - 0.5) + 1j * (ycc[..., 1] - 0.5)
+
+
+TEETH_MIDDLE = (slice(3, 13), slice(14, 34))   # the rows and columns of a strip where its teeth are
+
+
+def teeth_chroma(strip: np.ndarray) -> complex:
+    """The median chroma (complex, ``_chroma``) of the middle of a strip: the colour of its teeth."""
+    middle = _ycc(np.asarray(strip)[TEETH_MIDDLE])
+    return complex(np.median(middle[:, 2]) - 0.5, np.median(middle[:, 1]) - 0.5)
+
+
+def lit_like(strip: np.ndarray, strip_skin: np.ndarray, face_skin: np.ndarray,
+             teeth_to_skin: complex | None = None) -> np.ndarray:
     """``strip`` (uint8 RGB) as if its face were lit like the edited one (YCrCb): its brightness scaled by
     the ratio of the two faces' skin brightness, and its chroma turned and scaled as the strip's skin
     chroma must be to become the edited skin's (chroma as a complex number around grey). Teeth keep how
     much paler than the skin beside them they were and take the photo's colour cast; on a grey photo they
     are grey. (Clipping them to the photo's chroma range instead, as the networks' paint is, made them pink,
-    orange or lavender: that range is the lips' and the skin's.)"""
-    def chroma(ycc: np.ndarray) -> np.ndarray:
-        return (ycc[..., 2] - 0.5) + 1j * (ycc[..., 1] - 0.5)   # Cb + i·Cr
+    orange or lavender: that range is the lips' and the skin's.)
 
+    ``teeth_to_skin`` (``TeethBank.teeth_to_skin``): the colour real teeth have next to their skin, as a
+    complex ratio of chromas; when given, the whole strip's chroma is shifted so that its teeth have that
+    colour next to the edited skin. A strip whose own teeth were tinted - greenish in a JPEG's colour noise,
+    lavender under pink light - then no longer carries its tint onto a face that does not have it."""
     strip_skin_ycc, face_skin_ycc = _ycc(strip_skin)[0], _ycc(face_skin)[0]
-    turn = chroma(face_skin_ycc) / (chroma(strip_skin_ycc) if abs(chroma(strip_skin_ycc)) > 1e-3 else 1e-3)
+    turn = _chroma(face_skin_ycc) / (_chroma(strip_skin_ycc) if abs(_chroma(strip_skin_ycc)) > 1e-3 else 1e-3)
     turn *= min(1.0, 1.5 / max(abs(turn), 1e-6))
     shape = strip.shape
     out = _ycc(strip)
     out[:, 0] *= face_skin_ycc[0] / max(float(strip_skin_ycc[0]), 1e-3)
     out[:, 0] *= min(1.0, 0.98 / max(float(np.percentile(out[:, 0], 98)), 1e-3))   # dimmed whole, never clipped flat
-    turned = chroma(out) * turn
+    turned = _chroma(out) * turn
+    if teeth_to_skin is not None:
+        teeth = turned.reshape(shape[:2])[TEETH_MIDDLE]
+        now = complex(np.median(teeth.real), np.median(teeth.imag))
+        turned += complex(teeth_to_skin) * complex(_chroma(face_skin_ycc)) - now
     out[:, 1], out[:, 2] = turned.imag + 0.5, turned.real + 0.5
     rgb = cv2.cvtColor(np.clip(out, 0.0, 1.0).reshape(-1, 1, 3), cv2.COLOR_YCrCb2RGB).reshape(shape)
     return np.clip(rgb * 255.0, 0.0, 255.0).astype(np.float32)
@@ -143,7 +176,7 @@ def teeth_score(strip: np.ndarray, skin: np.ndarray) -> float:
     """How much the middle of a strip looks like a row of teeth: its brightness over the skin's, less any
     extra red (lip, tongue), less the share of it that is dark (a gap where teeth are missing, an open
     mouth's shadow)."""
-    middle = _ycc(strip[3:13, 14:34])
+    middle = _ycc(strip[TEETH_MIDDLE])
     (skin_y, skin_cr, _), (y, cr) = _ycc(skin)[0], np.median(middle[:, :2], axis=0)
     dark = float(np.mean(middle[:, 0] < DARK * skin_y))
     return float(y / max(skin_y, 1e-3) - 8.0 * max(cr - skin_cr, 0.0) - 4.0 * max(dark - 0.05, 0.0))
