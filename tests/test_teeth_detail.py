@@ -123,3 +123,12 @@ def test_teeth_on_a_soft_photo_are_not_sharpened(grace_hopper):
     face = detect_faces(soft)[0]
     prepared = open_editor(default_model_path("complexgan")).prepare(soft, face)
     assert prepared.up.teeth is not None and prepared.up.teeth.sharpening(1.0) == 0.0
+
+
+def test_the_sliders_limits_read_the_same_opacity_the_render_paints(parted_grace):
+    """``acceptable`` asks only where the teeth cover the photo (``opacity_at``); it must be the opacity
+    ``render`` blends with at every strength, towards a smile and away from it."""
+    _, _, _, prepared = parted_grace
+    for alpha in (0.0, 0.25, 0.6, 1.0, 1.4, -0.5, -1.0):
+        direction = prepared.up if alpha >= 0 else prepared.down
+        assert np.array_equal(direction.opacity_at(alpha), direction.paint_at(alpha)[1])

@@ -46,11 +46,15 @@ def _polygon(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def inset(mask: np.ndarray) -> np.ndarray:
+    """Boolean ``mask`` shrunk by ``TEETH_INSET_PX``: the teeth, without the lips' edges around them."""
+    size = 2 * TEETH_INSET_PX + 1
+    return cv2.erode(np.asarray(mask, np.uint8), np.ones((size, size), np.uint8)).astype(bool)
+
+
 def teeth_region(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Boolean mask of what shows between the inner lips of 68 ``points``, ``TEETH_INSET_PX`` in from them."""
-    inner = _polygon(np.asarray(points)[60:68], shape[:2])
-    size = 2 * TEETH_INSET_PX + 1
-    return cv2.erode(inner, np.ones((size, size), np.uint8)).astype(bool)
+    return inset(_polygon(np.asarray(points)[60:68], shape[:2]))
 
 
 def skin_around_mouth(points: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[slice, slice], np.ndarray]:

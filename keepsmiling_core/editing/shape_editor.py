@@ -120,7 +120,13 @@ class Direction:
         parted lips are opaque in whatever gap the strength opens."""
         if self.teeth is not None:
             return self.teeth.at(abs(alpha))
-        return self.colour, min(abs(float(alpha)), 1.0) * self.paint
+        return self.colour, self.opacity_at(alpha)
+
+    def opacity_at(self, alpha: float) -> np.ndarray:
+        """``paint_at``'s opacity alone, without the colour it costs the teeth to lay and sharpen."""
+        if self.teeth is not None:
+            return self.teeth.opacity_at(abs(alpha))
+        return min(abs(float(alpha)), 1.0) * self.paint
 
 
 @dataclass
@@ -413,7 +419,7 @@ class ShapeEditor(Editor):
         mouth no further than real mouths bend (``REAL_MOUTHS``)."""
         source = self.inverse_map(prepared, alpha)
         direction = prepared.up if alpha >= 0 else prepared.down
-        if not keeps_detail(map_jacobian(source), direction.paint_at(alpha)[1][:-1, :-1] >= 0.5):
+        if not keeps_detail(map_jacobian(source), direction.opacity_at(alpha)[:-1, :-1] >= 0.5):
             return False
         points = face_points(prepared.face)
         return points is None or bends_like_real_mouths(points, source, prepared.region[:2])

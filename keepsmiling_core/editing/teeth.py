@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from keepsmiling_core.compositing.detail import (
-    TEETH_INSET_PX,
+    inset,
     sharpened,
     sharpening_for,
     unsharp_detail,
@@ -294,26 +294,45 @@ class TeethPaint:
         colour, opacity, _ = self._laid(alpha)
         return colour, opacity
 
+    def opacity_at(self, alpha: float) -> np.ndarray:
+        """(H, W) float32: where the teeth cover the photo at strength ``alpha`` >= 0 (``at`` without laying
+        and sharpening the strip: what the slider's limits ask)."""
+        opacity = np.zeros(self.shape, np.float32)
+        laid = self._gap(alpha)
+        if laid is not None:
+            y0, y1, x0, x1 = self.box
+            opacity[y0:y1, x0:x1] = laid[2]
+        return opacity
+
     def sharpening(self, alpha: float) -> float:
         """The unsharp-mask gain the teeth get at strength ``alpha``."""
         return self._laid(alpha)[2]
 
-    def _laid(self, alpha: float) -> tuple[np.ndarray, np.ndarray, float]:
-        colour = np.zeros((*self.shape, 3), np.float32)
-        opacity = np.zeros(self.shape, np.float32)
+    def _gap(self, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(offset from the gap's middle, half its height, opacity) on the box at strength ``alpha``; None
+        where nothing is laid."""
         alpha = max(0.0, float(alpha))
         if alpha == 0.0 or self.columns.size == 0:
-            return colour, opacity, 0.0
+            return None
         centre = self.centre0 + alpha * (self.centre1 - self.centre0)
         half = np.maximum(alpha * self.half1, 1e-3)
         offset = self.b - centre
-        rows = ((offset / half + 1.0) / 2.0 * ROWS - 0.5).astype(np.float32)
-        y0, y1, x0, x1 = self.box
-        layer = cv2.remap(self.strip, self.columns, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         # Opaque to half a pixel past each lip's edge, at least half opaque one pixel past it (where the
         # stretch into the gap begins), fading out over the next two: a soft edge along the lips, as soft as
         # a web photo's, not a stair-step cut-out.
         laid = (np.clip((half - np.abs(offset) + 2.5) / 2.0, 0.0, 1.0) * self.weight * (alpha * self.half1 > 0.1))
+        return offset, half, laid
+
+    def _laid(self, alpha: float) -> tuple[np.ndarray, np.ndarray, float]:
+        colour = np.zeros((*self.shape, 3), np.float32)
+        opacity = np.zeros(self.shape, np.float32)
+        gap = self._gap(alpha)
+        if gap is None:
+            return colour, opacity, 0.0
+        offset, half, laid = gap
+        rows = ((offset / half + 1.0) / 2.0 * ROWS - 0.5).astype(np.float32)
+        y0, y1, x0, x1 = self.box
+        layer = cv2.remap(self.strip, self.columns, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         gain = self._gain(layer, laid)
         colour[y0:y1, x0:x1] = sharpened(layer, gain, SHARPEN_SIGMA)
         opacity[y0:y1, x0:x1] = laid
@@ -324,9 +343,8 @@ class TeethPaint:
         into a few rows, which is detail enough, and sharpening it there drew bright and dark streaks."""
         if self.wanted_detail <= 0.0:
             return 0.0
-        size = 2 * TEETH_INSET_PX + 1
-        inside = cv2.erode((opacity >= 0.99).astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool)
-        return sharpening_for(layer, unsharp_detail(layer, SHARPEN_SIGMA), inside, self.wanted_detail, MAX_SHARPEN)
+        return sharpening_for(layer, unsharp_detail(layer, SHARPEN_SIGMA), inset(opacity >= 0.99),
+                              self.wanted_detail, MAX_SHARPEN)
 
 
 def teeth_paint(strip: np.ndarray, parting: Parting, min_opened_px: float = 0.25) -> TeethPaint:
@@ -359,7 +377,7 @@ def teeth_paint(strip: np.ndarray, parting: Parting, min_opened_px: float = 0.25
 
 
 def match_detail(paint: TeethPaint, skin: float) -> TeethPaint:
-    """``paint`` set to sharpen its teeth, at every strength, where they are opaque (``TEETH_INSET_PX`` in
+    """``paint`` set to sharpen its teeth, at every strength, where they are opaque (``compositing.detail.inset``
     from the lips) up to at least the detail a real row of teeth has next to its face's ``skin``
     (``skin_detail``; ``TEETH_DETAIL``): on a sharp portrait the teeth are not the one soft patch of the
     face, and on a soft web photo they are not made crisper than its own skin."""
